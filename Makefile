@@ -1,0 +1,103 @@
+# iamgate - one entry point: all, check, demo, bench, fuzz, lint, install, deb
+#
+# `make` builds build/pam_iamgate.so, build/iamgate-helper and build/iamgate.
+# `make check` installs missing Debian packages (as root), then builds and runs
+# every test suite, the ASan+UBSan build and the valgrind run, and prints one
+# summary line "N passed, N failed".
+
+CC       ?= gcc
+BUILD    ?= build
+PREFIX   ?= /usr
+SAN      ?=
+PKGS     := jansson liboath libcurl libxml-2.0 libcrypto libqrencode
+
+# Where the module execs the helper from when no helper= option is given.
+HELPER_PATH ?= /usr/libexec/iamgate/iamgate-helper
+CONFIG_PATH ?= /etc/iamgate/iamgate.json
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wmissing-prototypes \
+            -Wstrict-prototypes -Wvla
+ifeq ($(SAN),1)
+HARDEN   := -fsanitize=address,undefined -fno-sanitize-recover=all \
+            -fno-omit-frame-pointer -fstack-protector-strong
+OPT      := -O1 -g
+else
+HARDEN   := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fstack-clash-protection
+OPT      := -O2 -g
+endif
+CPPFLAGS := -D_GNU_SOURCE -Iinclude \
+            -DIG_DEFAULT_HELPER='"$(HELPER_PATH)"' -DIG_DEFAULT_CONFIG='"$(CONFIG_PATH)"'
+CFLAGS   := -std=c11 $(OPT) $(WARN) $(HARDEN) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LDHARDEN := -Wl,-z,relro -Wl,-z,now -Wl,--as-needed
+ifeq ($(SAN),1)
+LDHARDEN += -fsanitize=address,undefined
+endif
+
+CORE_SRC := $(filter-out helper/prog_%.c,$(wildcard helper/*.c))
+CORE_OBJ := $(CORE_SRC:helper/%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+PROGS := $(BUILD)/pam_iamgate.so $(BUILD)/iamgate-helper $(BUILD)/iamgate
+
+.PHONY: all check unit demo bench fuzz lint deps install clean asan
+all: $(PROGS)
+
+$(BUILD)/obj/%.o: helper/%.c $(wildcard include/iamgate/*.h) | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -c -o $@ $<
+
+$(BUILD)/libiamgate.a: $(CORE_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/iamgate-helper: helper/prog_helper.c $(BUILD)/libiamgate.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< $(BUILD)/libiamgate.a $(PKG_LIBS)
+
+$(BUILD)/iamgate: helper/prog_cli.c $(BUILD)/libiamgate.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< $(BUILD)/libiamgate.a $(PKG_LIBS)
+
+# The module: thin adaptor, libpam + jansson only, exports only pam_sm_*.
+$(BUILD)/pam_iamgate.so: pam_module/pam_iamgate.c pam_module/pam_iamgate.map include/iamgate/protocol.h | $(BUILD)/obj
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -shared $(LDHARDEN) \
+	  -Wl,--version-script=pam_module/pam_iamgate.map -o $@ $< \
+	  $(shell pkg-config --libs jansson) -lpam
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libiamgate.a | $(BUILD)/tests
+	$(CC) $(CPPFLAGS) $(CFLAGS) -DIG_SOURCE_DIR='"$(CURDIR)"' -fPIE -pie $(LDHARDEN) -o $@ $< \
+	  $(BUILD)/libiamgate.a $(PKG_LIBS) -lcmocka
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+unit: $(UNIT_BIN)
+
+deps:
+	@tests/deps.sh
+
+# check: deps, build, lint, every suite, then the sanitizer and valgrind runs.
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/run-all.sh
+
+asan:
+	@$(MAKE) --no-print-directory SAN=1 BUILD=build/asan all unit
+
+lint:
+	@tests/lint.sh
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+install: all
+	install -d -m 0755 $(DESTDIR)$(PREFIX)/libexec/iamgate $(DESTDIR)$(PREFIX)/sbin
+	install -d -m 0755 $(DESTDIR)/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/security
+	install -m 0755 $(BUILD)/iamgate-helper $(DESTDIR)$(PREFIX)/libexec/iamgate/iamgate-helper
+	install -m 0755 $(BUILD)/iamgate $(DESTDIR)$(PREFIX)/sbin/iamgate
+	install -m 0644 $(BUILD)/pam_iamgate.so $(DESTDIR)/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/security/pam_iamgate.so
+
+clean:
+	rm -rf build

@@ -1,0 +1,324 @@
+/*
+ * util.c - constant-time compare, secret wiping, bounded formatting, and the
+ * file access discipline: owner/mode checks on every parent (OpenSSH
+ * safe_path), O_NOFOLLOW opens relative to a trusted directory fd, atomic
+ * replace via temporary file + rename.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "iamgate/util.h"
+
+int ig_ct_equal(const void *a, const void *b, size_t n)
+{
+	const volatile unsigned char *x = a, *y = b;
+	unsigned char d = 0;
+
+	for (size_t i = 0; i < n; i++)
+		d |= x[i] ^ y[i];
+	return d == 0;
+}
+
+int ig_ct_streq(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la != lb)
+		return 0;
+	return ig_ct_equal(a, b, la);
+}
+
+void ig_freezero(void *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	explicit_bzero(p, n);
+	free(p);
+}
+
+void ig_free_secret_str(char *s)
+{
+	if (s == NULL)
+		return;
+	ig_freezero(s, strlen(s));
+}
+
+int ig_bfmt(char *dst, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (cap == 0)
+		return IG_ERR_RANGE;
+	va_start(ap, fmt);
+	n = vsnprintf(dst, cap, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap) {
+		dst[0] = '\0';
+		return IG_ERR_RANGE;
+	}
+	return 0;
+}
+
+static void why_set(char *why, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void why_set(char *why, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why == NULL || cap == 0)
+		return;
+	va_start(ap, fmt);
+	if (vsnprintf(why, cap, fmt, ap) < 0)
+		why[0] = '\0';
+	va_end(ap);
+}
+
+static int check_component(const char *p, const struct stat *st, char *why, size_t whycap)
+{
+	if (S_ISLNK(st->st_mode)) {
+		why_set(why, whycap, "%s is a symbolic link; use the real path", p);
+		return IG_ERR_UNSAFE;
+	}
+	if (st->st_uid != 0) {
+		why_set(why, whycap, "%s is owned by uid %u, not root; fix: chown root %s", p,
+			(unsigned)st->st_uid, p);
+		return IG_ERR_UNSAFE;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		why_set(why, whycap, "%s is writable by group or others (mode %04o); fix: chmod go-w %s",
+			p, (unsigned)(st->st_mode & 07777), p);
+		return IG_ERR_UNSAFE;
+	}
+	return 0;
+}
+
+int ig_safe_path(const char *path, char *why, size_t whycap)
+{
+	char buf[PATH_MAX];
+	struct stat st;
+	char *slash;
+	int r;
+
+	if (path == NULL || path[0] != '/') {
+		why_set(why, whycap, "%s is not an absolute path", path ? path : "(null)");
+		return IG_ERR_INVAL;
+	}
+	if (ig_bfmt(buf, sizeof(buf), "%s", path) != 0) {
+		why_set(why, whycap, "path too long");
+		return IG_ERR_RANGE;
+	}
+	/* Walk from the full path up to "/", lstat each component. */
+	for (;;) {
+		if (lstat(buf, &st) != 0) {
+			why_set(why, whycap, "%s: %s", buf, strerror(errno));
+			return errno == ENOENT ? IG_ERR_NOTFOUND : IG_ERR_IO;
+		}
+		if ((r = check_component(buf, &st, why, whycap)) != 0)
+			return r;
+		if (strcmp(buf, "/") == 0)
+			break;
+		slash = strrchr(buf, '/');
+		if (slash == buf)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	return 0;
+}
+
+int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap)
+{
+	struct stat st;
+	int fd, r;
+
+	*dirfd = -1;
+	if ((r = ig_safe_path(path, why, whycap)) != 0)
+		return r;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		why_set(why, whycap, "%s: %s", path, strerror(errno));
+		return IG_ERR_IO;
+	}
+	/* Re-check the opened object: the path may have changed since lstat. */
+	if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) ||
+	    (r = check_component(path, &st, why, whycap)) != 0) {
+		close(fd);
+		return r ? r : IG_ERR_UNSAFE;
+	}
+	*dirfd = fd;
+	return 0;
+}
+
+int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private,
+		    char **buf, size_t *len)
+{
+	struct stat st;
+	char *b = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	*buf = NULL;
+	if (len)
+		*len = 0;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? IG_ERR_NOTFOUND : (errno == ELOOP ? IG_ERR_UNSAFE : IG_ERR_IO);
+	if (fstat(fd, &st) != 0) {
+		r = IG_ERR_IO;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_nlink != 1 ||
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) ||
+	    (must_be_private && (st.st_mode & 077))) {
+		r = IG_ERR_UNSAFE;
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		r = IG_ERR_RANGE;
+		goto out;
+	}
+	if ((b = malloc(max + 1)) == NULL) {
+		r = IG_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, b + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = IG_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			r = IG_ERR_RANGE;
+			goto out;
+		}
+	}
+	b[got] = '\0';
+	*buf = b;
+	b = NULL;
+	if (len)
+		*len = got;
+out:
+	if (b)
+		ig_freezero(b, max + 1);
+	close(fd);
+	return r;
+}
+
+int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len,
+		     mode_t mode, uid_t uid, gid_t gid)
+{
+	char tmp[NAME_MAX + 1];
+	unsigned char rnd[8];
+	char hex[17];
+	const char *p = data;
+	size_t off = 0;
+	ssize_t n;
+	int fd = -1, r = 0;
+
+	if ((r = ig_random_bytes(rnd, sizeof(rnd))) != 0)
+		return r;
+	ig_hex(rnd, sizeof(rnd), hex);
+	if (ig_bfmt(tmp, sizeof(tmp), ".%s.%s.tmp", name, hex) != 0)
+		return IG_ERR_RANGE;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0777);
+	if (fd < 0)
+		return IG_ERR_IO;
+	if (fchown(fd, uid, gid) != 0 || fchmod(fd, mode & 0777) != 0) {
+		r = IG_ERR_IO;
+		goto fail;
+	}
+	while (off < len) {
+		n = write(fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = IG_ERR_IO;
+			goto fail;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		r = IG_ERR_IO;
+		goto fail;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = IG_ERR_IO;
+		goto fail;
+	}
+	fd = -1;
+	if (renameat(dirfd, tmp, dirfd, name) != 0) {
+		r = IG_ERR_IO;
+		goto fail;
+	}
+	if (fsync(dirfd) != 0)
+		return IG_ERR_IO;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	(void)unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+int ig_random_bytes(void *buf, size_t n)
+{
+	unsigned char *p = buf;
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = getrandom(p + got, n - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return IG_ERR_CRYPTO;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
+int ig_name_is_safe(const char *name)
+{
+	size_t n;
+
+	if (name == NULL)
+		return 0;
+	n = strlen(name);
+	if (n == 0 || n > 64 || name[0] == '.' || name[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '@' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+void ig_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

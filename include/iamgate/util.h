@@ -1,0 +1,77 @@
+/*
+ * util.h - small shared helpers: constant-time compare, secret wiping,
+ * bounded string building, safe file access under root-owned directories.
+ */
+#ifndef IAMGATE_UTIL_H
+#define IAMGATE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "iamgate/error.h"
+
+/* Constant-time equality of two buffers of length n: 1 if equal, 0 if not. */
+int ig_ct_equal(const void *a, const void *b, size_t n);
+
+/* Constant-time equality of two NUL-terminated strings (length leaks only). */
+int ig_ct_streq(const char *a, const char *b);
+
+/* explicit_bzero(p, n) then free(p); NULL is fine. */
+void ig_freezero(void *p, size_t n);
+
+/* explicit_bzero the string then free it; NULL is fine. */
+void ig_free_secret_str(char *s);
+
+/*
+ * Bounded formatted copy: like snprintf but returns 0 or IG_ERR_RANGE when
+ * the result would not fit (dst is then an empty string).
+ */
+int ig_bfmt(char *dst, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4))) IG_MUST_CHECK;
+
+/*
+ * Check that path and each of its parent directories is owned by root and
+ * not writable by group or others (OpenSSH safe_path).  Symlinks anywhere in
+ * the chain are refused.  On failure, writes a human sentence naming the
+ * offending component and the fix into why (if why != NULL).
+ */
+int ig_safe_path(const char *path, char *why, size_t whycap) IG_MUST_CHECK;
+
+/*
+ * Open a directory that must be root-owned, a real directory (no symlink)
+ * and not writable by group/others; path must pass ig_safe_path.
+ * *dirfd receives an O_DIRECTORY|O_CLOEXEC descriptor.
+ */
+int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap) IG_MUST_CHECK;
+
+/*
+ * Read a whole regular file at dirfd/name (O_NOFOLLOW, no symlink) into a
+ * NUL-terminated malloc'd buffer of at most max bytes.  If must_be_private,
+ * the file must be root-owned mode 0600 (no group/other bits); otherwise it
+ * must be root-owned and not group/world-writable.  st_out may be NULL.
+ */
+int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private,
+		    char **buf, size_t *len) IG_MUST_CHECK;
+
+/*
+ * Atomically replace dirfd/name with data: write to a temporary file in the
+ * same directory (O_EXCL|O_NOFOLLOW, mode), fsync, fchown(uid,gid), rename,
+ * fsync the directory.
+ */
+int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len,
+		     mode_t mode, uid_t uid, gid_t gid) IG_MUST_CHECK;
+
+/* Fill buf with n bytes from the kernel CSPRNG (getrandom). */
+int ig_random_bytes(void *buf, size_t n) IG_MUST_CHECK;
+
+/*
+ * A name safe to use as one path component and in logs: 1..64 bytes of
+ * [A-Za-z0-9_.@-], not starting with '.' or '-'.  Returns 1 if safe.
+ */
+int ig_name_is_safe(const char *name);
+
+/* Lowercase hex of n bytes into out (cap >= 2n+1). */
+void ig_hex(const uint8_t *in, size_t n, char *out);
+
+#endif
