@@ -69,7 +69,7 @@ int ig_bfmt(char *dst, size_t cap, const char *fmt, ...)
 }
 
 static void why_set(char *why, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+        __attribute__((format(printf, 3, 4)));
 
 static void why_set(char *why, size_t cap, const char *fmt, ...)
 {
@@ -91,12 +91,13 @@ static int check_component(const char *p, const struct stat *st, char *why, size
 	}
 	if (st->st_uid != 0) {
 		why_set(why, whycap, "%s is owned by uid %u, not root; fix: chown root %s", p,
-			(unsigned)st->st_uid, p);
+		        (unsigned)st->st_uid, p);
 		return IG_ERR_UNSAFE;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		why_set(why, whycap, "%s is writable by group or others (mode %04o); fix: chmod go-w %s",
-			p, (unsigned)(st->st_mode & 07777), p);
+		why_set(why, whycap,
+		        "%s is writable by group or others (mode %04o); fix: chmod go-w %s", p,
+		        (unsigned)(st->st_mode & 07777), p);
 		return IG_ERR_UNSAFE;
 	}
 	return 0;
@@ -159,8 +160,8 @@ int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap)
 	return 0;
 }
 
-int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private,
-		    char **buf, size_t *len)
+int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private, char **buf,
+                    size_t *len)
 {
 	struct stat st;
 	char *b = NULL;
@@ -173,14 +174,14 @@ int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private
 		*len = 0;
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return errno == ENOENT ? IG_ERR_NOTFOUND : (errno == ELOOP ? IG_ERR_UNSAFE : IG_ERR_IO);
+		return errno == ENOENT ? IG_ERR_NOTFOUND
+		                       : (errno == ELOOP ? IG_ERR_UNSAFE : IG_ERR_IO);
 	if (fstat(fd, &st) != 0) {
 		r = IG_ERR_IO;
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_nlink != 1 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) ||
-	    (must_be_private && (st.st_mode & 077))) {
+	    (st.st_mode & (S_IWGRP | S_IWOTH)) || (must_be_private && (st.st_mode & 077))) {
 		r = IG_ERR_UNSAFE;
 		goto out;
 	}
@@ -220,8 +221,8 @@ out:
 	return r;
 }
 
-int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len,
-		     mode_t mode, uid_t uid, gid_t gid)
+int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                     uid_t uid, gid_t gid)
 {
 	char tmp[NAME_MAX + 1];
 	unsigned char rnd[8];

@@ -29,10 +29,10 @@
 #include "iamgate/error.h"
 
 struct ig_audit_opts {
-	const char *path;  /* log file, absolute; parent must be a trusted dir */
-	int use_syslog;    /* also send to syslog(LOG_AUTHPRIV) */
-	const char *host;  /* NULL: gethostname() */
-	int64_t now_ms;    /* 0: real clock (CLOCK_REALTIME); tests inject */
+	const char *path; /* log file, absolute; parent must be a trusted dir */
+	int use_syslog;   /* also send to syslog(LOG_AUTHPRIV) */
+	const char *host; /* NULL: gethostname() */
+	int64_t now_ms;   /* 0: real clock (CLOCK_REALTIME); tests inject */
 };
 
 struct ig_audit_event {
@@ -52,12 +52,13 @@ struct ig_audit_event {
  * any failure (cannot open/lock/write/fsync, unsafe file) returns an error
  * and the caller must treat its decision as a deny.
  */
-int ig_audit_append(const struct ig_audit_opts *opts, const struct ig_audit_event *ev) IG_MUST_CHECK;
+int ig_audit_append(const struct ig_audit_opts *opts,
+                    const struct ig_audit_event *ev) IG_MUST_CHECK;
 
 struct ig_audit_verify_result {
-	uint64_t lines;      /* lines read */
-	uint64_t bad_line;   /* 1-based number of the first bad line, 0 if intact */
-	char what[256];      /* what is wrong at bad_line: edited, missing, reordered, torn, ... */
+	uint64_t lines;    /* lines read */
+	uint64_t bad_line; /* 1-based number of the first bad line, 0 if intact */
+	char what[256];    /* what is wrong at bad_line: edited, missing, reordered, torn, ... */
 };
 
 /* Verify the chain of the log at path.  0 if intact, IG_ERR_PARSE if not

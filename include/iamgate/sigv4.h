@@ -43,27 +43,27 @@ struct ig_sigv4_request {
 struct ig_sigv4_params {
 	const char *region;
 	const char *service;
-	time_t now;                          /* signing time, UTC seconds */
+	time_t now; /* signing time, UTC seconds */
 	const struct ig_aws_creds *creds;
-	int normalize_path;                  /* 1 for every service but S3 */
-	int sign_body;                       /* add x-amz-content-sha256 header */
-	int omit_session_token;              /* sign without X-Amz-Security-Token, add after */
-	int presign;                         /* query signing instead of header */
-	unsigned expires_seconds;            /* presign: X-Amz-Expires */
+	int normalize_path;       /* 1 for every service but S3 */
+	int sign_body;            /* add x-amz-content-sha256 header */
+	int omit_session_token;   /* sign without X-Amz-Security-Token, add after */
+	int presign;              /* query signing instead of header */
+	unsigned expires_seconds; /* presign: X-Amz-Expires */
 };
 
 struct ig_sigv4_result {
-	char amz_date[17];            /* YYYYMMDDTHHMMSSZ */
-	char signature[65];           /* hex */
-	char *authorization;          /* header value (header signing), malloc'd */
-	char *canonical_request;      /* malloc'd, for tests and debugging */
-	char *string_to_sign;         /* malloc'd */
-	char *signed_query;           /* presign: the full signed query string, malloc'd */
-	char *content_sha256;         /* hex of body hash, malloc'd (x-amz-content-sha256) */
+	char amz_date[17];       /* YYYYMMDDTHHMMSSZ */
+	char signature[65];      /* hex */
+	char *authorization;     /* header value (header signing), malloc'd */
+	char *canonical_request; /* malloc'd, for tests and debugging */
+	char *string_to_sign;    /* malloc'd */
+	char *signed_query;      /* presign: the full signed query string, malloc'd */
+	char *content_sha256;    /* hex of body hash, malloc'd (x-amz-content-sha256) */
 };
 
 int ig_sigv4_sign(const struct ig_sigv4_request *req, const struct ig_sigv4_params *p,
-		  struct ig_sigv4_result *out) IG_MUST_CHECK;
+                  struct ig_sigv4_result *out) IG_MUST_CHECK;
 void ig_sigv4_result_free(struct ig_sigv4_result *r);
 
 /* URI-encode per SigV4 (unreserved A-Za-z0-9-._~ kept, everything else %XX upper-case).

@@ -28,7 +28,7 @@ void ig_free_secret_str(char *s);
  * the result would not fit (dst is then an empty string).
  */
 int ig_bfmt(char *dst, size_t cap, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4))) IG_MUST_CHECK;
+        __attribute__((format(printf, 3, 4))) IG_MUST_CHECK;
 
 /*
  * Check that path and each of its parent directories is owned by root and
@@ -51,16 +51,16 @@ int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap) 
  * the file must be root-owned mode 0600 (no group/other bits); otherwise it
  * must be root-owned and not group/world-writable.  st_out may be NULL.
  */
-int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private,
-		    char **buf, size_t *len) IG_MUST_CHECK;
+int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private, char **buf,
+                    size_t *len) IG_MUST_CHECK;
 
 /*
  * Atomically replace dirfd/name with data: write to a temporary file in the
  * same directory (O_EXCL|O_NOFOLLOW, mode), fsync, fchown(uid,gid), rename,
  * fsync the directory.
  */
-int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len,
-		     mode_t mode, uid_t uid, gid_t gid) IG_MUST_CHECK;
+int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                     uid_t uid, gid_t gid) IG_MUST_CHECK;
 
 /* Fill buf with n bytes from the kernel CSPRNG (getrandom). */
 int ig_random_bytes(void *buf, size_t n) IG_MUST_CHECK;
