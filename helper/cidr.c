@@ -1,0 +1,578 @@
+/*
+ * cidr.c - literal IP addresses and CIDR prefix sets.
+ *
+ * Text goes through inet_pton only, after a character whitelist, so a host
+ * name can never reach a resolver and odd forms (zone ids, brackets, spaces)
+ * are refused before libc sees them.  Addresses are compared as 128-bit keys
+ * (two host-order words, IPv4 in the top 32 bits), which makes prefix tests
+ * a mask and an xor.
+ *
+ * A set is one path-compressed binary trie per family, stored in a growable
+ * node array addressed by 32-bit indexes.  It answers membership only, so a
+ * terminal node never needs children: anything below it is already covered.
+ */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "iamgate/cidr.h"
+#include "iamgate/util.h"
+
+#define ADDR_MAXLEN (IG_ADDRSTRLEN - 1)
+#define CIDR_MAXLEN (IG_CIDRSTRLEN - 1)
+
+#define NIL UINT32_MAX
+/* Each add uses at most two nodes; see trie_insert. */
+#define NODES_PER_ADD 2u
+#define NODE_MAX ((uint32_t)IG_CIDR_SET_MAX * NODES_PER_ADD + 1u)
+
+/* The ::ffff:0:0/96 prefix (RFC 4291 2.5.5.2). */
+static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+struct key {
+	uint64_t hi, lo;
+};
+
+struct node {
+	uint64_t hi, lo;   /* prefix bits, host bits zero */
+	uint32_t child[2]; /* NIL or index; both NIL when term */
+	uint8_t len;       /* prefix length in bits */
+	uint8_t term;      /* 1: a prefix of the set ends here */
+};
+
+struct trie {
+	struct node *n;
+	uint32_t used, cap;
+	uint32_t root;
+	unsigned maxbits;
+};
+
+struct ig_cidr_set {
+	struct trie t4, t6;
+	size_t count;
+};
+
+/* ---- keys ---- */
+
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static struct key addr_key(const struct ig_addr *a)
+{
+	struct key k = {0, 0};
+
+	if (a->family == 4) {
+		k.hi = (uint64_t)a->b[0] << 56 | (uint64_t)a->b[1] << 48 | (uint64_t)a->b[2] << 40 |
+		       (uint64_t)a->b[3] << 32;
+	} else {
+		k.hi = load_be64(a->b);
+		k.lo = load_be64(a->b + 8);
+	}
+	return k;
+}
+
+/* Mask of the first len bits (0..128) of a key. */
+static struct key mask_of(unsigned len)
+{
+	struct key m;
+
+	m.hi = len == 0 ? 0 : len >= 64 ? UINT64_MAX : UINT64_MAX << (64 - len);
+	m.lo = len <= 64 ? 0 : len >= 128 ? UINT64_MAX : UINT64_MAX << (128 - len);
+	return m;
+}
+
+static struct key key_masked(struct key k, unsigned len)
+{
+	struct key m = mask_of(len);
+
+	k.hi &= m.hi;
+	k.lo &= m.lo;
+	return k;
+}
+
+/* 1 if a and b agree on their first len bits. */
+static int key_prefix_eq(struct key a, struct key b, unsigned len)
+{
+	struct key m = mask_of(len);
+
+	return ((a.hi ^ b.hi) & m.hi) == 0 && ((a.lo ^ b.lo) & m.lo) == 0;
+}
+
+/* Bit i (0 = most significant) of k; bits past 127 read as 0. */
+static unsigned key_bit(struct key k, unsigned i)
+{
+	if (i < 64)
+		return (unsigned)(k.hi >> (63 - i)) & 1u;
+	if (i < 128)
+		return (unsigned)(k.lo >> (127 - i)) & 1u;
+	return 0;
+}
+
+/* Number of leading bits a and b share (0..128). */
+static unsigned key_common(struct key a, struct key b)
+{
+	uint64_t x = a.hi ^ b.hi;
+
+	if (x != 0)
+		return (unsigned)__builtin_clzll(x);
+	x = a.lo ^ b.lo;
+	if (x != 0)
+		return 64u + (unsigned)__builtin_clzll(x);
+	return 128;
+}
+
+/* ---- addresses ---- */
+
+static unsigned family_bits(uint8_t family)
+{
+	return family == 4 ? 32u : 128u;
+}
+
+static int is_v4mapped(const struct ig_addr *a)
+{
+	return a->family == 6 && memcmp(a->b, v4mapped, sizeof(v4mapped)) == 0;
+}
+
+/* ::ffff:a.b.c.d becomes a.b.c.d; anything else is left alone. */
+static void addr_normalise(struct ig_addr *a)
+{
+	if (!is_v4mapped(a))
+		return;
+	memmove(a->b, a->b + 12, 4);
+	memset(a->b + 4, 0, 12);
+	a->family = 4;
+}
+
+/*
+ * Hex digits, ':' and '.' are all a literal can hold.  Everything else (a
+ * name's letters g-z, '%' of a zone id, brackets, spaces, signs, NUL) is
+ * refused here, before inet_pton.
+ */
+static int is_literal_char(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+	       c == ':' || c == '.';
+}
+
+/* Parse exactly len bytes into *out, not normalised; *out zeroed first. */
+static int parse_raw(const char *s, size_t len, struct ig_addr *out)
+{
+	char buf[IG_ADDRSTRLEN];
+	int v6 = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len > ADDR_MAXLEN)
+		return IG_ERR_PARSE;
+	for (size_t i = 0; i < len; i++) {
+		if (!is_literal_char(s[i]))
+			return IG_ERR_PARSE;
+		if (s[i] == ':')
+			v6 = 1;
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, out->b) != 1) {
+		memset(out, 0, sizeof(*out));
+		return IG_ERR_PARSE;
+	}
+	out->family = v6 ? 6 : 4;
+	return 0;
+}
+
+int ig_addr_parse_len(const char *s, size_t len, struct ig_addr *out)
+{
+	int r;
+
+	if (out == NULL)
+		return IG_ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return IG_ERR_PARSE;
+	/* parse_raw bounds len and refuses NUL through its whitelist. */
+	if ((r = parse_raw(s, len, out)) != 0)
+		return r;
+	addr_normalise(out);
+	return 0;
+}
+
+int ig_addr_parse(const char *s, struct ig_addr *out)
+{
+	size_t len;
+
+	if (out == NULL)
+		return IG_ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return IG_ERR_PARSE;
+	/* Bound the scan first: never walk an unterminated or huge string. */
+	len = strnlen(s, ADDR_MAXLEN + 1);
+	if (len > ADDR_MAXLEN)
+		return IG_ERR_PARSE;
+	return ig_addr_parse_len(s, len, out);
+}
+
+int ig_addr_format(const struct ig_addr *addr, char *buf, size_t cap)
+{
+	struct ig_addr a;
+
+	if (addr == NULL || buf == NULL)
+		return IG_ERR_INVAL;
+	if (cap == 0)
+		return IG_ERR_RANGE;
+	buf[0] = '\0';
+	if (addr->family != 4 && addr->family != 6)
+		return IG_ERR_INVAL;
+	a = *addr;
+	addr_normalise(&a);
+	if (cap > (size_t)INT32_MAX)
+		cap = INT32_MAX; /* inet_ntop takes a socklen_t */
+	if (inet_ntop(a.family == 4 ? AF_INET : AF_INET6, a.b, buf, (socklen_t)cap) == NULL) {
+		buf[0] = '\0';
+		return IG_ERR_RANGE;
+	}
+	return 0;
+}
+
+/* ---- prefixes ---- */
+
+/*
+ * Validate and normalise a prefix in place: known family, length in range,
+ * host bits zero, ::ffff:0:0/96-and-longer turned into IPv4.  Checking host
+ * bits on the IPv6 form first is what refuses ::ffff:0:0/95 (its ffff lies
+ * past the prefix).
+ */
+static int cidr_normalise(struct ig_cidr *c)
+{
+	struct key k;
+
+	if (c->addr.family != 4 && c->addr.family != 6)
+		return IG_ERR_INVAL;
+	if (c->prefix > family_bits(c->addr.family))
+		return IG_ERR_INVAL;
+	k = addr_key(&c->addr);
+	if (!key_prefix_eq(k, key_masked(k, c->prefix), 128))
+		return IG_ERR_INVAL;
+	if (c->addr.family == 4) {
+		/* Bytes past b[3] are not part of an IPv4 address: keep them zero. */
+		memset(c->addr.b + 4, 0, 12);
+	} else if (is_v4mapped(&c->addr) && c->prefix >= 96) {
+		addr_normalise(&c->addr);
+		c->prefix -= 96;
+	}
+	return 0;
+}
+
+/* Decimal 0..max: digits only, 1..3 of them, no leading zero but "0". */
+static int parse_prefix_len(const char *s, size_t len, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (len == 0 || len > 3)
+		return IG_ERR_PARSE;
+	if (len > 1 && s[0] == '0')
+		return IG_ERR_PARSE;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return IG_ERR_PARSE;
+		v = v * 10u + (unsigned)(s[i] - '0');
+	}
+	if (v > max)
+		return IG_ERR_PARSE;
+	*out = v;
+	return 0;
+}
+
+int ig_cidr_parse_len(const char *s, size_t len, struct ig_cidr *out)
+{
+	struct ig_cidr c;
+	const char *slash;
+	size_t alen;
+	int r;
+
+	if (out == NULL)
+		return IG_ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return IG_ERR_INVAL;
+	if (len == 0 || len > CIDR_MAXLEN)
+		return IG_ERR_PARSE;
+	memset(&c, 0, sizeof(c));
+	slash = memchr(s, '/', len);
+	alen = slash != NULL ? (size_t)(slash - s) : len;
+	if ((r = parse_raw(s, alen, &c.addr)) != 0)
+		return r;
+	if (slash == NULL) {
+		c.prefix = family_bits(c.addr.family);
+	} else {
+		r = parse_prefix_len(slash + 1, len - alen - 1, family_bits(c.addr.family),
+		                     &c.prefix);
+		if (r != 0)
+			return r;
+	}
+	if ((r = cidr_normalise(&c)) != 0)
+		return r;
+	*out = c;
+	return 0;
+}
+
+int ig_cidr_parse(const char *s, struct ig_cidr *out)
+{
+	size_t len;
+
+	if (out == NULL)
+		return IG_ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	if (s == NULL)
+		return IG_ERR_INVAL;
+	len = strnlen(s, CIDR_MAXLEN + 1);
+	if (len > CIDR_MAXLEN)
+		return IG_ERR_PARSE;
+	return ig_cidr_parse_len(s, len, out);
+}
+
+int ig_cidr_format(const struct ig_cidr *cidr, char *buf, size_t cap)
+{
+	struct ig_cidr c;
+	char a[IG_ADDRSTRLEN];
+	int r;
+
+	if (cidr == NULL || buf == NULL)
+		return IG_ERR_INVAL;
+	if (cap == 0)
+		return IG_ERR_RANGE;
+	buf[0] = '\0';
+	c = *cidr;
+	if ((r = cidr_normalise(&c)) != 0)
+		return r;
+	if ((r = ig_addr_format(&c.addr, a, sizeof(a))) != 0)
+		return r;
+	return ig_bfmt(buf, cap, "%s/%u", a, c.prefix);
+}
+
+int ig_cidr_contains(const struct ig_cidr *cidr, const struct ig_addr *addr)
+{
+	struct ig_cidr c;
+	struct ig_addr a;
+
+	if (cidr == NULL || addr == NULL)
+		return 0;
+	if (addr->family != 4 && addr->family != 6)
+		return 0;
+	if (cidr->addr.family != 4 && cidr->addr.family != 6)
+		return 0;
+	if (cidr->prefix > family_bits(cidr->addr.family))
+		return 0;
+	/*
+	 * Not cidr_normalise: a hand-built prefix with host bits set is still
+	 * answered by its first prefix bits, as a mask would.
+	 */
+	c = *cidr;
+	if (is_v4mapped(&c.addr) && c.prefix >= 96) {
+		addr_normalise(&c.addr);
+		c.prefix -= 96;
+	}
+	a = *addr;
+	addr_normalise(&a);
+	if (a.family != c.addr.family)
+		return 0;
+	return key_prefix_eq(addr_key(&a), addr_key(&c.addr), c.prefix);
+}
+
+/* ---- sets ---- */
+
+static void trie_init(struct trie *t, unsigned maxbits)
+{
+	t->n = NULL;
+	t->used = 0;
+	t->cap = 0;
+	t->root = NIL;
+	t->maxbits = maxbits;
+}
+
+/* Make room for NODES_PER_ADD more nodes, so pointers stay valid in an add. */
+static int trie_reserve(struct trie *t)
+{
+	struct node *n;
+	uint32_t cap;
+
+	if (t->cap - t->used >= NODES_PER_ADD)
+		return 0;
+	if (t->used > NODE_MAX - NODES_PER_ADD)
+		return IG_ERR_RANGE;
+	cap = t->cap == 0 ? 64u : t->cap > NODE_MAX / 2u ? NODE_MAX : t->cap * 2u;
+	/* reallocarray checks cap * sizeof(*n) for overflow. */
+	n = reallocarray(t->n, cap, sizeof(*n));
+	if (n == NULL)
+		return IG_ERR_NOMEM;
+	t->n = n;
+	t->cap = cap;
+	return 0;
+}
+
+static uint32_t node_new(struct trie *t, struct key k, unsigned len, int term)
+{
+	uint32_t i = t->used++;
+	struct node *n = &t->n[i];
+
+	k = key_masked(k, len);
+	n->hi = k.hi;
+	n->lo = k.lo;
+	n->child[0] = NIL;
+	n->child[1] = NIL;
+	n->len = (uint8_t)len;
+	n->term = (uint8_t)(term != 0);
+	return i;
+}
+
+/*
+ * Insert prefix k/len (host bits zero).  The caller reserved room, so slot
+ * (a pointer into t->n or to t->root) stays valid throughout.  Nodes cut off
+ * by a covering prefix are not reused; that is what bounds the array to two
+ * nodes per add rather than something smaller.
+ */
+static void trie_insert(struct trie *t, struct key k, unsigned len)
+{
+	uint32_t *slot = &t->root;
+
+	for (;;) {
+		uint32_t idx = *slot;
+		struct node *n;
+		struct key nk;
+		unsigned c, m;
+
+		if (idx == NIL) {
+			*slot = node_new(t, k, len, 1);
+			return;
+		}
+		n = &t->n[idx];
+		nk.hi = n->hi;
+		nk.lo = n->lo;
+		m = len < n->len ? len : n->len;
+		c = key_common(k, nk);
+		if (c > m)
+			c = m;
+		if (c == n->len) {
+			/* n's prefix contains the new one. */
+			if (n->term)
+				return; /* already covered */
+			if (n->len == len) {
+				n->term = 1;
+				n->child[0] = NIL;
+				n->child[1] = NIL;
+				return;
+			}
+			slot = &n->child[key_bit(k, n->len)];
+			continue;
+		}
+		if (c == len) {
+			/* The new prefix contains n and all below it: take n's place. */
+			k = key_masked(k, len);
+			n->hi = k.hi;
+			n->lo = k.lo;
+			n->len = (uint8_t)len;
+			n->term = 1;
+			n->child[0] = NIL;
+			n->child[1] = NIL;
+			return;
+		}
+		/* They part at bit c, which lies inside both: branch there. */
+		{
+			uint32_t leaf = node_new(t, k, len, 1);
+			uint32_t fork = node_new(t, k, c, 0);
+
+			t->n[fork].child[key_bit(nk, c)] = idx;
+			t->n[fork].child[key_bit(k, c)] = leaf;
+			*slot = fork;
+		}
+		return;
+	}
+}
+
+static int trie_match(const struct trie *t, struct key k)
+{
+	uint32_t idx = t->root;
+
+	/* Lengths strictly grow downwards, so maxbits + 1 steps is the most. */
+	for (unsigned step = 0; idx != NIL && step <= t->maxbits; step++) {
+		const struct node *n = &t->n[idx];
+		struct key nk = {n->hi, n->lo};
+
+		if (!key_prefix_eq(k, nk, n->len))
+			return 0;
+		if (n->term)
+			return 1;
+		idx = n->child[key_bit(k, n->len)];
+	}
+	return 0;
+}
+
+int ig_cidr_set_new(struct ig_cidr_set **out)
+{
+	struct ig_cidr_set *set;
+
+	if (out == NULL)
+		return IG_ERR_INVAL;
+	*out = NULL;
+	set = calloc(1, sizeof(*set));
+	if (set == NULL)
+		return IG_ERR_NOMEM;
+	trie_init(&set->t4, 32);
+	trie_init(&set->t6, 128);
+	*out = set;
+	return 0;
+}
+
+int ig_cidr_set_add(struct ig_cidr_set *set, const struct ig_cidr *cidr)
+{
+	struct ig_cidr c;
+	struct trie *t;
+	int r;
+
+	if (set == NULL || cidr == NULL)
+		return IG_ERR_INVAL;
+	c = *cidr;
+	if ((r = cidr_normalise(&c)) != 0)
+		return r;
+	if (set->count >= IG_CIDR_SET_MAX)
+		return IG_ERR_RANGE;
+	t = c.addr.family == 4 ? &set->t4 : &set->t6;
+	if ((r = trie_reserve(t)) != 0)
+		return r;
+	trie_insert(t, addr_key(&c.addr), c.prefix);
+	set->count++;
+	return 0;
+}
+
+int ig_cidr_set_match(const struct ig_cidr_set *set, const struct ig_addr *addr)
+{
+	struct ig_addr a;
+
+	if (set == NULL || addr == NULL)
+		return 0;
+	if (addr->family != 4 && addr->family != 6)
+		return 0;
+	a = *addr;
+	addr_normalise(&a);
+	return trie_match(a.family == 4 ? &set->t4 : &set->t6, addr_key(&a));
+}
+
+size_t ig_cidr_set_count(const struct ig_cidr_set *set)
+{
+	return set == NULL ? 0 : set->count;
+}
+
+void ig_cidr_set_free(struct ig_cidr_set *set)
+{
+	if (set == NULL)
+		return;
+	free(set->t4.n);
+	free(set->t6.n);
+	free(set);
+}
