@@ -160,6 +160,43 @@ int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap)
 	return 0;
 }
 
+int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whycap)
+{
+	struct stat st;
+	int r;
+
+	*dirfd = -1;
+	if (lstat(path, &st) != 0 && errno == ENOENT) {
+		char parent[PATH_MAX];
+		char *slash;
+
+		if (ig_bfmt(parent, sizeof(parent), "%s", path) != 0)
+			return IG_ERR_RANGE;
+		slash = strrchr(parent, '/');
+		if (slash == NULL)
+			return IG_ERR_INVAL;
+		*(slash == parent ? slash + 1 : slash) = '\0';
+		if ((r = ig_safe_path(parent, why, whycap)) != 0)
+			return r;
+		if (mkdir(path, mode) != 0 && errno != EEXIST) {
+			why_set(why, whycap, "cannot create %s: %s", path, strerror(errno));
+			return IG_ERR_IO;
+		}
+		if (chmod(path, mode) != 0)
+			return IG_ERR_IO;
+	}
+	if ((r = ig_open_trusted_dir(path, dirfd, why, whycap)) != 0)
+		return r;
+	if (fstat(*dirfd, &st) != 0 || (st.st_mode & 07777 & ~mode) != 0) {
+		why_set(why, whycap, "%s has mode %04o, expected %04o; fix: chmod %04o %s", path,
+		        (unsigned)(st.st_mode & 07777), (unsigned)mode, (unsigned)mode, path);
+		close(*dirfd);
+		*dirfd = -1;
+		return IG_ERR_UNSAFE;
+	}
+	return 0;
+}
+
 int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private, char **buf,
                     size_t *len)
 {

@@ -62,6 +62,13 @@ int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private
 int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                      uid_t uid, gid_t gid) IG_MUST_CHECK;
 
+/*
+ * Open a directory the helper owns, creating it (root-owned, mode) when it
+ * is absent and its parent passes ig_safe_path.  The directory must be
+ * root-owned, no symlink, with no permission bits beyond mode.
+ */
+int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whycap) IG_MUST_CHECK;
+
 /* Fill buf with n bytes from the kernel CSPRNG (getrandom). */
 int ig_random_bytes(void *buf, size_t n) IG_MUST_CHECK;
 

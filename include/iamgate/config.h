@@ -1,0 +1,104 @@
+/*
+ * config.h - the iamgate configuration (/etc/iamgate/iamgate.json), loaded
+ * strictly: unknown keys, wrong types, out-of-range values, undefined
+ * references, bad CIDRs, a pii role mapped outside pii_group, or an unsafe
+ * file (not root-owned, group/world-writable, symlink, unsafe parent) refuse
+ * the whole file.  One loader serves the helper and the `iamgate` tool.
+ */
+#ifndef IAMGATE_CONFIG_H
+#define IAMGATE_CONFIG_H
+
+#include <stddef.h>
+
+#include "iamgate/cidr.h"
+#include "iamgate/error.h"
+
+#define IG_CONFIG_MAX_BYTES (1024 * 1024)
+
+struct ig_allowlist {
+	char *name;
+	struct ig_cidr_set *set;
+};
+
+struct ig_role {
+	char *name;
+	char *arn;
+	int pii;
+	unsigned duration_seconds; /* 900..3600, default 900 */
+};
+
+struct ig_group {
+	char *name;
+	size_t *allow; /* indices into cfg->allowlists */
+	size_t n_allow;
+	size_t *roles; /* indices into cfg->roles */
+	size_t n_roles;
+};
+
+enum ig_creds_source { IG_CREDS_IMDS = 0, IG_CREDS_FILE, IG_CREDS_ENV };
+
+struct ig_config {
+	char *path;
+	char *pii_group; /* may be NULL when no role is pii */
+	struct ig_allowlist *allowlists;
+	size_t n_allowlists;
+	struct ig_group *groups;
+	size_t n_groups;
+	struct ig_role *roles;
+	size_t n_roles;
+	struct {
+		char *state_dir;
+		char *issuer;
+		unsigned digits, step_seconds, window, max_failures, lockout_seconds;
+	} totp;
+	struct {
+		char *path;
+		int syslog;
+	} audit;
+	struct {
+		char *dir;       /* per-session credential dirs */
+		char *grant_dir; /* auth -> open_session grants */
+		unsigned grant_ttl_seconds;
+		int deny_on_issue_failure; /* "on_issue_failure": "deny" */
+	} session;
+	struct {
+		char *region;       /* NULL when the section is absent */
+		char *sts_endpoint; /* derived from region when absent */
+		char *ca_file;      /* NULL: system store */
+		unsigned timeout_seconds;
+		enum ig_creds_source source;
+		char *creds_file;
+		char *profile;
+		char *imds_endpoint;
+		char *cache_dir; /* IMDS credentials cache, root 0700 */
+	} aws;
+	struct {
+		char *sid_pattern;
+		char **pii_buckets;
+		size_t n_pii_buckets;
+		char *bastion_role_arn;
+	} policy;
+};
+
+/*
+ * Parse and validate configuration text (no file checks).  name is used in
+ * messages.  On refusal returns IG_ERR_CONFIG and writes one or more lines
+ * "NAME:LINE:COL: problem; fix: ..." into err (truncated to errcap).
+ */
+int ig_config_parse(const char *text, size_t len, const char *name, struct ig_config **out,
+                    char *err, size_t errcap) IG_MUST_CHECK;
+
+/*
+ * Load path: checks the file and every parent (root-owned, not group/world
+ * writable, no symlink, regular file), then ig_config_parse.
+ */
+int ig_config_load(const char *path, struct ig_config **out, char *err,
+                   size_t errcap) IG_MUST_CHECK;
+
+void ig_config_free(struct ig_config *cfg);
+
+/* Lookups by name; NULL/-1 when absent. */
+const struct ig_group *ig_config_group(const struct ig_config *cfg, const char *name);
+const struct ig_role *ig_config_role(const struct ig_config *cfg, const char *name);
+
+#endif

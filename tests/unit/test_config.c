@@ -1,0 +1,380 @@
+/*
+ * test_config.c - strict configuration loading: the shipped example loads;
+ * every kind of refusal names file:line:col and a fix; unsafe files refused.
+ */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "iamgate/config.h"
+#include "iamgate/util.h"
+
+static char err[8192];
+
+/* A small valid config; each test mutates a copy by text replacement. */
+static const char *base =
+        "{\n"
+        "  \"pii_group\": \"pii\",\n"
+        "  \"allowlists\": {\n"
+        "    \"office\": [\"203.0.113.0/24\", \"2001:db8:10::/48\"],\n"
+        "    \"fixed\": [\"203.0.113.7/32\"]\n"
+        "  },\n"
+        "  \"groups\": {\n"
+        "    \"devs\": { \"allow_from\": [\"office\"], \"roles\": [\"ro\"] },\n"
+        "    \"pii\": { \"allow_from\": [\"fixed\"], \"roles\": [\"snap\"] }\n"
+        "  },\n"
+        "  \"roles\": {\n"
+        "    \"ro\": { \"arn\": \"arn:aws:iam::111122223333:role/ro\" },\n"
+        "    \"snap\": { \"arn\": \"arn:aws:iam::111122223333:role/snap\", \"pii\": true, "
+        "\"duration_seconds\": 900 }\n"
+        "  },\n"
+        "  \"totp\": { \"state_dir\": \"/var/lib/iamgate/totp\", \"digits\": 6, "
+        "\"step_seconds\": 30, \"window\": 1, \"max_failures\": 5, \"lockout_seconds\": 900 },\n"
+        "  \"audit\": { \"path\": \"/var/log/iamgate/audit.jsonl\", \"syslog\": true }\n"
+        "}\n";
+
+static char *replace(const char *text, const char *from, const char *to)
+{
+	const char *at = strstr(text, from);
+	size_t n;
+	char *out;
+
+	assert_non_null(at);
+	n = strlen(text) - strlen(from) + strlen(to) + 1;
+	out = malloc(n);
+	assert_non_null(out);
+	memcpy(out, text, (size_t)(at - text));
+	memcpy(out + (at - text), to, strlen(to));
+	memcpy(out + (at - text) + strlen(to), at + strlen(from), strlen(at + strlen(from)) + 1);
+	return out;
+}
+
+/* Parse text; expect refusal mentioning each needle (NULL-terminated). */
+static void refused(const char *text, ...)
+{
+	struct ig_config *cfg = (void *)1;
+	const char *needle;
+	va_list ap;
+
+	assert_int_equal(ig_config_parse(text, strlen(text), "t.json", &cfg, err, sizeof(err)),
+	                 IG_ERR_CONFIG);
+	assert_null(cfg);
+	assert_non_null(strstr(err, "t.json:"));
+	va_start(ap, text);
+	while ((needle = va_arg(ap, const char *)) != NULL) {
+		if (strstr(err, needle) == NULL)
+			fail_msg("expected \"%s\" in: %s", needle, err);
+	}
+	va_end(ap);
+}
+
+static void refused_repl(const char *from, const char *to, const char *n1, const char *n2)
+{
+	char *t = replace(base, from, to);
+	refused(t, n1, n2, (const char *)NULL);
+	free(t);
+}
+
+static void test_base_loads(void **state)
+{
+	struct ig_config *cfg = NULL;
+	(void)state;
+	assert_int_equal(ig_config_parse(base, strlen(base), "t.json", &cfg, err, sizeof(err)), 0);
+	assert_non_null(cfg);
+	assert_int_equal(cfg->n_allowlists, 2);
+	assert_int_equal(cfg->n_groups, 2);
+	assert_int_equal(cfg->n_roles, 2);
+	assert_string_equal(cfg->pii_group, "pii");
+	assert_true(ig_config_role(cfg, "snap")->pii);
+	assert_false(ig_config_role(cfg, "ro")->pii);
+	assert_int_equal(ig_config_role(cfg, "ro")->duration_seconds, 900);
+	assert_int_equal(cfg->totp.digits, 6);
+	assert_string_equal(cfg->session.dir, "/run/iamgate/sessions");
+	assert_false(cfg->session.deny_on_issue_failure);
+	assert_null(cfg->aws.region);
+	ig_config_free(cfg);
+}
+
+static void test_shipped_example_loads(void **state)
+{
+	struct ig_config *cfg = NULL;
+	char path[4096];
+	FILE *f;
+	char *buf;
+	long n;
+	(void)state;
+	assert_int_equal(ig_bfmt(path, sizeof(path), "%s/config/iamgate.json", IG_SOURCE_DIR), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	if (ig_config_parse(buf, (size_t)n, path, &cfg, err, sizeof(err)) != 0)
+		fail_msg("example refused: %s", err);
+	assert_string_equal(cfg->aws.region, "ap-northeast-1");
+	assert_int_equal(cfg->aws.source, IG_CREDS_IMDS);
+	assert_int_equal(cfg->policy.n_pii_buckets, 2);
+	ig_config_free(cfg);
+	free(buf);
+}
+
+static void test_syntax_error_has_position(void **state)
+{
+	(void)state;
+	refused("{\n  \"pii_group\": \"x\",,\n}", "t.json:2:", "not valid JSON",
+	        (const char *)NULL);
+	refused("", "not valid JSON", (const char *)NULL);
+	refused("[]", "top level must be a JSON object", (const char *)NULL);
+	refused("{\"pii_group\": \"a\", \"pii_group\": \"b\"}", "not valid JSON",
+	        (const char *)NULL);
+}
+
+static void test_unknown_key(void **state)
+{
+	(void)state;
+	/* Position of the key: line 2, column 3. */
+	refused_repl("  \"pii_group\"", "  \"pii_grup\": 1,\n  \"pii_group\"",
+	             "t.json:2:3:", "unknown key");
+	refused_repl("\"syslog\": true", "\"syslog\": true, \"sylog\": 1", "\"audit\".\"sylog\"",
+	             "unknown key");
+	refused_repl("\"pii\": true,", "\"pii\": true, \"arm\": \"x\",",
+	             "\"roles\".\"snap\".\"arm\"", "fix:");
+}
+
+static void test_wrong_types(void **state)
+{
+	(void)state;
+	refused_repl("\"digits\": 6", "\"digits\": \"6\"", "must be an integer",
+	             "\"totp\".\"digits\"");
+	refused_repl("\"syslog\": true", "\"syslog\": \"yes\"", "must be a boolean",
+	             "t.json:16:64:");
+	refused_repl("\"pii\": true", "\"pii\": 1", "must be a boolean", "\"snap\".\"pii\"");
+	refused_repl("[\"fixed\"]", "\"fixed\"", "must be an array", "allow_from");
+	refused_repl("\"203.0.113.7/32\"", "7", "must be a CIDR string", "\"fixed\"[0]");
+}
+
+static void test_out_of_range(void **state)
+{
+	(void)state;
+	refused_repl("\"digits\": 6", "\"digits\": 4", "out of range", "from 6 to 8");
+	refused_repl("\"duration_seconds\": 900", "\"duration_seconds\": 7200", "out of range",
+	             "900 to 3600");
+	refused_repl("\"window\": 1", "\"window\": -1", "out of range", "\"window\"");
+	refused_repl("\"max_failures\": 5", "\"max_failures\": 0", "out of range", "max_failures");
+	refused_repl("\"/var/lib/iamgate/totp\"", "\"relative/dir\"", "not an absolute path",
+	             "state_dir");
+}
+
+static void test_undefined_references(void **state)
+{
+	(void)state;
+	refused_repl("\"roles\": [\"ro\"]", "\"roles\": [\"rw\"]", "role \"rw\" is not defined",
+	             "t.json:8:");
+	refused_repl("[\"office\"]", "[\"ofice\"]", "allowlist \"ofice\" is not defined",
+	             "allow_from");
+	refused_repl("\"pii_group\": \"pii\"", "\"pii_group\": \"nope\"", "not defined",
+	             "pii_group");
+}
+
+static void test_bad_cidrs(void **state)
+{
+	(void)state;
+	refused_repl("\"203.0.113.0/24\"", "\"203.0.113.0/33\"", "is not a CIDR", "t.json:4:");
+	refused_repl("\"203.0.113.0/24\"", "\"203.0.113.5/24\"", "host bits set", "fix:");
+	refused_repl("\"203.0.113.0/24\"", "\"office.example.com\"", "is not a CIDR",
+	             "\"office\"[0]");
+	refused_repl("\"2001:db8:10::/48\"", "\"2001:db8:10::/129\"", "is not a CIDR", "[1]");
+	refused_repl("[\"203.0.113.7/32\"]", "[]", "empty allowlist", "\"fixed\"");
+}
+
+static void test_pii_role_outside_pii_group(void **state)
+{
+	(void)state;
+	refused_repl("\"roles\": [\"ro\"]", "\"roles\": [\"ro\", \"snap\"]",
+	             "pii role \"snap\" is mapped to group \"devs\"",
+	             "\"groups\".\"devs\".\"roles\"[1]");
+}
+
+static void test_pii_roles_need_pii_group(void **state)
+{
+	char *t = replace(base, "  \"pii_group\": \"pii\",\n", "");
+	(void)state;
+	refused(t, "\"pii_group\" is not set", (const char *)NULL);
+	free(t);
+}
+
+static void test_bad_role_arn(void **state)
+{
+	(void)state;
+	refused_repl("arn:aws:iam::111122223333:role/ro\"", "arn:aws:iam::1111:role/ro\"",
+	             "not an IAM role ARN", "\"roles\".\"ro\".\"arn\"");
+	refused_repl("arn:aws:iam::111122223333:role/ro\"", "arn:aws:iam::111122223333:user/ro\"",
+	             "not an IAM role ARN", "fix:");
+}
+
+static void test_aws_section(void **state)
+{
+	struct ig_config *cfg = NULL;
+	char *t;
+	(void)state;
+	t = replace(base, "\"audit\":", "\"aws\": {\"region\": \"eu-west-1\"},\n  \"audit\":");
+	assert_int_equal(ig_config_parse(t, strlen(t), "t.json", &cfg, err, sizeof(err)), 0);
+	assert_string_equal(cfg->aws.sts_endpoint, "https://sts.eu-west-1.amazonaws.com");
+	assert_int_equal(cfg->aws.source, IG_CREDS_IMDS);
+	ig_config_free(cfg);
+	free(t);
+	refused_repl("\"audit\":",
+	             "\"aws\": {\"region\": \"eu-west-1\", \"sts_endpoint\": "
+	             "\"http://sts.example\"},\n  \"audit\":",
+	             "must be an https:// URL", "sts_endpoint");
+	refused_repl("\"audit\":", "\"aws\": {\"sts_endpoint\": \"https://x\"},\n  \"audit\":",
+	             "missing required key \"region\"", "\"aws\"");
+	refused_repl("\"audit\":", "\"aws\": {\"region\": \"Tokyo\"},\n  \"audit\":",
+	             "not an AWS region name", "region");
+	refused_repl("\"audit\":",
+	             "\"aws\": {\"region\": \"eu-west-1\", \"credentials\": {\"source\": "
+	             "\"vault\"}},\n  \"audit\":",
+	             "not a credential source", "source");
+}
+
+static void test_session_options(void **state)
+{
+	(void)state;
+	refused_repl("\"audit\":", "\"session\": {\"on_issue_failure\": \"maybe\"},\n  \"audit\":",
+	             "use \"continue\" or \"deny\"", "on_issue_failure");
+}
+
+static void test_comments_allowed_but_not_elsewhere(void **state)
+{
+	struct ig_config *cfg = NULL;
+	char *t;
+	(void)state;
+	t = replace(base, "\"pii_group\"", "\"#\": \"a comment\", \"pii_group\"");
+	assert_int_equal(ig_config_parse(t, strlen(t), "t.json", &cfg, err, sizeof(err)), 0);
+	ig_config_free(cfg);
+	free(t);
+	/* A '#' key holding a non-string is not a comment. */
+	refused_repl("\"pii_group\"", "\"#\": 1, \"pii_group\"", "unknown key", "t.json:2:");
+}
+
+static void test_oversize(void **state)
+{
+	struct ig_config *cfg = NULL;
+	size_t n = IG_CONFIG_MAX_BYTES + 1;
+	char *big = malloc(n);
+	(void)state;
+	assert_non_null(big);
+	memset(big, ' ', n);
+	assert_int_equal(ig_config_parse(big, n, "t.json", &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_non_null(strstr(err, "larger than"));
+	free(big);
+}
+
+/* Files: owner, mode, symlink, parent checks. */
+static char dir[4096], file[4200];
+
+static void write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static int fsetup(void **state)
+{
+	(void)state;
+	if (ig_bfmt(dir, sizeof(dir), "%s/build/t-config.XXXXXX", IG_SOURCE_DIR) != 0 ||
+	    mkdtemp(dir) == NULL || chmod(dir, 0755) != 0)
+		return -1;
+	return ig_bfmt(file, sizeof(file), "%s/iamgate.json", dir);
+}
+
+static int fteardown(void **state)
+{
+	char link[4300];
+	(void)state;
+	(void)unlink(file);
+	if (ig_bfmt(link, sizeof(link), "%s/link.json", dir) == 0)
+		(void)unlink(link);
+	return rmdir(dir);
+}
+
+static void test_file_checks(void **state)
+{
+	struct ig_config *cfg = NULL;
+	char link[4300];
+	(void)state;
+	write_file(file, base, 0600);
+	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), 0);
+	ig_config_free(cfg);
+	cfg = NULL;
+	write_file(file, base, 0644);
+	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), 0);
+	ig_config_free(cfg);
+	cfg = NULL;
+	/* Group- or world-writable: refused with the fix. */
+	write_file(file, base, 0664);
+	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_non_null(strstr(err, "chmod"));
+	write_file(file, base, 0602);
+	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	/* Not root-owned. */
+	write_file(file, base, 0600);
+	assert_int_equal(chown(file, 1, 1), 0);
+	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_non_null(strstr(err, "not root"));
+	assert_int_equal(chown(file, 0, 0), 0);
+	/* A symlink to a good file is refused. */
+	assert_int_equal(ig_bfmt(link, sizeof(link), "%s/link.json", dir), 0);
+	assert_int_equal(symlink(file, link), 0);
+	assert_int_equal(ig_config_load(link, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_non_null(strstr(err, "symbolic link"));
+	/* A group-writable parent directory is refused. */
+	assert_int_equal(chmod(dir, 0775), 0);
+	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_non_null(strstr(err, "writable by group"));
+	assert_int_equal(chmod(dir, 0755), 0);
+	/* Missing file and relative path. */
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_int_equal(ig_config_load("relative.json", &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_null(cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_base_loads),
+	        cmocka_unit_test(test_shipped_example_loads),
+	        cmocka_unit_test(test_syntax_error_has_position),
+	        cmocka_unit_test(test_unknown_key),
+	        cmocka_unit_test(test_wrong_types),
+	        cmocka_unit_test(test_out_of_range),
+	        cmocka_unit_test(test_undefined_references),
+	        cmocka_unit_test(test_bad_cidrs),
+	        cmocka_unit_test(test_pii_role_outside_pii_group),
+	        cmocka_unit_test(test_pii_roles_need_pii_group),
+	        cmocka_unit_test(test_bad_role_arn),
+	        cmocka_unit_test(test_aws_section),
+	        cmocka_unit_test(test_session_options),
+	        cmocka_unit_test(test_comments_allowed_but_not_elsewhere),
+	        cmocka_unit_test(test_oversize),
+	        cmocka_unit_test_setup_teardown(test_file_checks, fsetup, fteardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
