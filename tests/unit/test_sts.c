@@ -1,0 +1,971 @@
+/*
+ * test_sts.c - the STS client: input validation, the form body, time
+ * parsing, the XML response/error parsers (including malformed, truncated,
+ * huge, entity-bomb and external-entity inputs), the transport's refusals
+ * and failure reasons on loopback sockets, and, when the STS test endpoint
+ * (tests/sts/) is present, integration runs against it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "iamgate/sts.h"
+#include "iamgate/util.h"
+
+/* ------------------------------------------------------------------ */
+/* Fixtures                                                            */
+
+#define NOW 1700000000 /* 2023-11-14T22:13:20Z */
+#define KEY_ID "ASIAIOSFODNN7EXAMPLE"
+#define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"
+#define TOKEN                                                                                      \
+	"AQoDYXdzEPT//////////"                                                                    \
+	"wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YU" \
+	"uwthAx7mSEI/qkPpKPi/"                                                                     \
+	"kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8" \
+	"YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+"                                     \
+	"scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA=="
+#define EXP_TEXT "2023-11-14T23:13:20Z" /* NOW + 3600 */
+#define ROLE_ARN "arn:aws:iam::123456789012:role/ops/Admin"
+#define ASSUMED_ARN "arn:aws:sts::123456789012:assumed-role/Admin/alice"
+#define NS "https://sts.amazonaws.com/doc/2011-06-15/"
+
+/* A CA certificate whose key was thrown away: lets a test give curl a
+ * tiny trust store (loading the system bundle is slow under valgrind). */
+static const char unit_ca_pem[] =
+        "-----BEGIN CERTIFICATE-----\n"
+        "MIIBsDCCAVegAwIBAgIUApgNPWnWVXZIhhnrrgIih1LpjrcwCgYIKoZIzj0EAwIw\n"
+        "LTErMCkGA1UEAwwiaWFtZ2F0ZSB1bml0IHRlc3QgQ0EgKG5vIGtleSBrZXB0KTAg\n"
+        "Fw0yNjExMjkwNDQzMjBaGA8yMTI2MTEwNTA0NDMyMFowLTErMCkGA1UEAwwiaWFt\n"
+        "Z2F0ZSB1bml0IHRlc3QgQ0EgKG5vIGtleSBrZXB0KTBZMBMGByqGSM49AgEGCCqG\n"
+        "SM49AwEHA0IABOnpWM7M8s21dsIcooJho5HlJ0k+Wy1RCJc8b4mFu+eGXihKZ9y1\n"
+        "x9W6B1YHLmM2T8GQIdiYUmOhtZnv+obY7hSjUzBRMB0GA1UdDgQWBBRNax6VyYQH\n"
+        "VDLlcWghZKF3saJpWzAfBgNVHSMEGDAWgBRNax6VyYQHVDLlcWghZKF3saJpWzAP\n"
+        "BgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCIH42ZCgKRQ4qIYRgxBu6\n"
+        "kICrGxpDyn7qfygPHYOF+PGYAiB1AdHoyXJgXR5TmgUCpTuzshPBbzn9lxws85Kx\n"
+        "G1NJnA==\n"
+        "-----END CERTIFICATE-----\n";
+
+/* Scratch directory under build/ (root-owned parents), made per run. */
+static char scratch[512];
+
+static void scratch_path(char *buf, size_t cap, const char *name)
+{
+	assert_int_equal(ig_bfmt(buf, cap, "%s/%s", scratch, name), 0);
+}
+
+static void write_file(const char *path, const char *data, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, data, strlen(data)), (ssize_t)strlen(data));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static int group_setup(void **state)
+{
+	char ca[600];
+
+	(void)state;
+	if (ig_bfmt(scratch, sizeof(scratch), "%s/build/t-sts-%d", IG_SOURCE_DIR, (int)getpid()) !=
+	            0 ||
+	    mkdir(scratch, 0700) != 0)
+		return -1;
+	scratch_path(ca, sizeof(ca), "unit-ca.pem");
+	write_file(ca, unit_ca_pem, 0644);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	char p[600];
+
+	(void)state;
+	scratch_path(p, sizeof(p), "unit-ca.pem");
+	unlink(p);
+	scratch_path(p, sizeof(p), "inner.xml");
+	unlink(p);
+	return rmdir(scratch) == 0 ? 0 : -1;
+}
+
+static int64_t fixed_clock(void *arg)
+{
+	return arg ? *(int64_t *)arg : NOW;
+}
+
+/* The documented AssumeRoleResponse with pieces replaceable. */
+static char *success_xml(const char *root_attrs, const char *creds_extra, const char *akid,
+                         const char *secret, const char *token, const char *exp, const char *si)
+{
+	char *buf = malloc(32768);
+	int r;
+
+	assert_non_null(buf);
+	r = ig_bfmt(buf, 32768,
+	            "<AssumeRoleResponse %s>\n"
+	            "  <AssumeRoleResult>\n"
+	            "    %s%s%s\n"
+	            "    <AssumedRoleUser>\n"
+	            "      <Arn>" ASSUMED_ARN "</Arn>\n"
+	            "      <AssumedRoleId>AROA3XFRBF535PLBIFPI4:alice</AssumedRoleId>\n"
+	            "    </AssumedRoleUser>\n"
+	            "    <Credentials>\n"
+	            "      <AccessKeyId>%s</AccessKeyId>\n"
+	            "      <SecretAccessKey>%s</SecretAccessKey>\n"
+	            "      <SessionToken>%s</SessionToken>\n"
+	            "      <Expiration>%s</Expiration>%s\n"
+	            "    </Credentials>\n"
+	            "    <PackedPolicySize>6</PackedPolicySize>\n"
+	            "  </AssumeRoleResult>\n"
+	            "  <ResponseMetadata>\n"
+	            "    <RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId>\n"
+	            "  </ResponseMetadata>\n"
+	            "</AssumeRoleResponse>\n",
+	            root_attrs, si ? "<SourceIdentity>" : "", si ? si : "",
+	            si ? "</SourceIdentity>" : "", akid, secret, token, exp, creds_extra);
+	assert_int_equal(r, 0);
+	return buf;
+}
+
+static char *good_xml(void)
+{
+	return success_xml("xmlns=\"" NS "\"", "", KEY_ID, SECRET, TOKEN, EXP_TEXT, "alice");
+}
+
+static int parse_ok(const char *xml, struct ig_sts_role_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	return ig_sts_parse_assume_role(xml, strlen(xml), NOW, out);
+}
+
+static void expect_parse_fail(const char *xml)
+{
+	struct ig_sts_role_result res;
+
+	assert_int_equal(parse_ok(xml, &res), IG_ERR_PARSE);
+	assert_null(res.creds.session_token);
+	assert_null(res.assumed_role_arn);
+	assert_string_equal(res.creds.secret_access_key, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Validation                                                          */
+
+static void test_name_valid(void **state)
+{
+	static const struct {
+		const char *s;
+		int ok;
+	} cases[] = {
+	        {"alice", 1},
+	        {"al", 1},
+	        {"a", 0},
+	        {"", 0},
+	        {"alice.smith@example.com", 1},
+	        {"a_b+c=d,e.f@g-h", 1},
+	        {"Alice99", 1},
+	        {"alice smith", 0},
+	        {"alice/x", 0},
+	        {"alice:x", 0},
+	        {"al\tice", 0},
+	        {"ali\nce", 0},
+	        {"alice;", 0},
+	        {"ali*", 0},
+	        {"j\xc3\xbcrgen", 0}, /* UTF-8: \w in STS is ASCII here, deny */
+	        {"1234567890123456789012345678901234567890123456789012345678901234", 1},
+	        {"12345678901234567890123456789012345678901234567890123456789012345", 0},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (ig_sts_name_valid(cases[i].s) != cases[i].ok)
+			fail_msg("case %zu (%s): want %d", i, cases[i].s, cases[i].ok);
+	}
+	assert_int_equal(ig_sts_name_valid(NULL), 0);
+}
+
+static void test_tag_valid(void **state)
+{
+	char long_val[258];
+	struct ig_sts_tag t[3];
+
+	(void)state;
+	assert_true(ig_sts_tag_valid("bastion-user", "alice"));
+	assert_true(ig_sts_tag_valid("bastion-source-ip", "2001:db8::1"));
+	assert_true(ig_sts_tag_valid("bastion-source-ip", "192.0.2.7"));
+	assert_true(ig_sts_tag_valid("bastion-host", "bastion 1.example.com"));
+	assert_true(ig_sts_tag_valid("k", ""));
+	assert_true(ig_sts_tag_valid("k", "a_b.c:d/e=f+g-h@i"));
+	assert_false(ig_sts_tag_valid("", "v"));
+	assert_false(ig_sts_tag_valid("aws:foo", "v"));
+	assert_false(ig_sts_tag_valid("AWS:foo", "v"));
+	assert_false(ig_sts_tag_valid("k", "a,b"));
+	assert_false(ig_sts_tag_valid("k", "a\nb"));
+	assert_false(ig_sts_tag_valid("k", "a&b"));
+	assert_false(ig_sts_tag_valid("k", "fe80::1%eth0"));
+	assert_false(ig_sts_tag_valid("k", NULL));
+	assert_false(ig_sts_tag_valid(NULL, "v"));
+	memset(long_val, 'v', sizeof(long_val));
+	long_val[256] = '\0';
+	assert_true(ig_sts_tag_valid("k", long_val));
+	long_val[256] = 'v';
+	long_val[257] = '\0';
+	assert_false(ig_sts_tag_valid("k", long_val));
+
+	assert_int_equal(ig_sts_bastion_tags("alice", "10.1.2.3", "bastion1", t), 0);
+	assert_string_equal(t[0].key, "bastion-user");
+	assert_string_equal(t[1].key, "bastion-source-ip");
+	assert_string_equal(t[1].value, "10.1.2.3");
+	assert_string_equal(t[2].key, "bastion-host");
+	assert_int_equal(ig_sts_bastion_tags("alice", "", "bastion1", t), IG_ERR_INVAL);
+	assert_int_equal(ig_sts_bastion_tags("alice", "10.1.2.3", NULL, t), IG_ERR_INVAL);
+	assert_int_equal(ig_sts_bastion_tags("al|ce", "10.1.2.3", "b", t), IG_ERR_INVAL);
+}
+
+static void test_duration_and_endpoint(void **state)
+{
+	char buf[128];
+
+	(void)state;
+	assert_int_equal(ig_sts_duration(0), 900);
+	assert_int_equal(ig_sts_duration(1), 900);
+	assert_int_equal(ig_sts_duration(899), 900);
+	assert_int_equal(ig_sts_duration(900), 900);
+	assert_int_equal(ig_sts_duration(1800), 1800);
+	assert_int_equal(ig_sts_duration(3600), 3600);
+	assert_int_equal(ig_sts_duration(3601), 3600);
+	assert_int_equal(ig_sts_duration(43200), 3600);
+	assert_int_equal(ig_sts_default_endpoint("ap-northeast-1", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "https://sts.ap-northeast-1.amazonaws.com");
+	assert_int_equal(ig_sts_default_endpoint("AP-1", buf, sizeof(buf)), IG_ERR_INVAL);
+	assert_int_equal(ig_sts_default_endpoint("x.evil.com/", buf, sizeof(buf)), IG_ERR_INVAL);
+	assert_int_equal(ig_sts_default_endpoint("", buf, sizeof(buf)), IG_ERR_INVAL);
+	assert_int_equal(ig_sts_default_endpoint("us-east-1", buf, 10), IG_ERR_RANGE);
+}
+
+static void test_form_body(void **state)
+{
+	struct ig_sts_tag tags[3];
+	struct ig_sts_assume_req req = {0};
+	char *body = NULL;
+
+	(void)state;
+	assert_int_equal(ig_sts_bastion_tags("alice.smith@corp", "2001:db8::1", "bastion 1", tags),
+	                 0);
+	req.role_arn = ROLE_ARN;
+	req.session_name = "alice.smith@corp";
+	req.source_identity = "alice.smith@corp";
+	req.tags = tags;
+	req.n_tags = 3;
+	assert_int_equal(ig_sts_assume_role_body(&req, &body), 0);
+	assert_string_equal(body,
+	                    "Action=AssumeRole&Version=2011-06-15"
+	                    "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fops%2FAdmin"
+	                    "&RoleSessionName=alice.smith%40corp&DurationSeconds=900"
+	                    "&SourceIdentity=alice.smith%40corp"
+	                    "&Tags.member.1.Key=bastion-user&Tags.member.1.Value=alice.smith%40corp"
+	                    "&Tags.member.2.Key=bastion-source-ip"
+	                    "&Tags.member.2.Value=2001%3Adb8%3A%3A1"
+	                    "&Tags.member.3.Key=bastion-host&Tags.member.3.Value=bastion%201");
+	free(body);
+
+	/* '+', '=' and ',' are legal in names and must not survive raw. */
+	req.session_name = "a+b=c,d";
+	req.source_identity = NULL;
+	req.n_tags = 0;
+	req.duration_seconds = 7200;
+	assert_int_equal(ig_sts_assume_role_body(&req, &body), 0);
+	assert_string_equal(body, "Action=AssumeRole&Version=2011-06-15"
+	                          "&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fops%2FAdmin"
+	                          "&RoleSessionName=a%2Bb%3Dc%2Cd&DurationSeconds=3600");
+	free(body);
+}
+
+static void test_form_body_refusals(void **state)
+{
+	struct ig_sts_tag tags[IG_STS_MAX_TAGS + 1];
+	struct ig_sts_assume_req req = {0}, r;
+	char *body = (char *)1;
+
+	(void)state;
+	req.role_arn = ROLE_ARN;
+	req.session_name = "alice";
+	req.source_identity = "alice";
+
+	r = req;
+	r.session_name = "a";
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	assert_null(body);
+	r = req;
+	r.session_name = "bad name";
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	r = req;
+	r.session_name = NULL;
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	r = req;
+	r.source_identity = "x/y";
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	r = req;
+	r.role_arn = "role/Admin";
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	r = req;
+	r.role_arn = "arn:aws:iam::123456789012:role/A dmin";
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	r = req;
+	r.role_arn = "arn:aws:iam::123456789012:role/A&Action=GetCallerIdentity";
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), 0); /* encoded, harmless */
+	assert_non_null(strstr(body, "A%26Action%3DGetCallerIdentity"));
+	free(body);
+
+	for (size_t i = 0; i < IG_STS_MAX_TAGS + 1; i++) {
+		tags[i].key = "k";
+		tags[i].value = "v";
+	}
+	r = req;
+	r.tags = tags;
+	r.n_tags = 2; /* duplicate key */
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	tags[1].key = "K"; /* case-insensitively duplicate too */
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	tags[1].key = "aws:k";
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	tags[1].key = "k2";
+	tags[1].value = "a\nb";
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	r.n_tags = IG_STS_MAX_TAGS + 1;
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	r.tags = NULL;
+	r.n_tags = 1;
+	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
+	assert_int_equal(ig_sts_assume_role_body(NULL, &body), IG_ERR_INVAL);
+}
+
+static void test_parse_time(void **state)
+{
+	static const struct {
+		const char *s;
+		int ok;
+		int64_t t;
+	} cases[] = {
+	        {"2023-11-14T22:13:20Z", 1, 1700000000},
+	        {"2023-11-14T22:13:20.123Z", 1, 1700000000},
+	        {"2023-11-14T22:13:20.123456789Z", 1, 1700000000},
+	        {"1970-01-01T00:00:00Z", 1, 0},
+	        {"2024-02-29T00:00:00Z", 1, 1709164800},
+	        {"2000-02-29T12:00:00Z", 1, 951825600},
+	        {"2023-02-29T00:00:00Z", 0, 0},
+	        {"1900-02-29T00:00:00Z", 0, 0},
+	        {"2023-11-14T22:13:20", 0, 0},
+	        {"2023-11-14T22:13:20+00:00", 0, 0},
+	        {"2023-11-14 22:13:20Z", 0, 0},
+	        {"2023-13-14T22:13:20Z", 0, 0},
+	        {"2023-00-14T22:13:20Z", 0, 0},
+	        {"2023-11-31T22:13:20Z", 0, 0},
+	        {"2023-11-14T24:00:00Z", 0, 0},
+	        {"2023-11-14T22:60:00Z", 0, 0},
+	        {"2023-11-14T22:13:60Z", 0, 0},
+	        {"2023-11-14T22:13:20.Z", 0, 0},
+	        {"2023-11-14T22:13:20.1234567890Z", 0, 0},
+	        {"2023-11-14T22:13:20Zjunk", 0, 0},
+	        {"1969-12-31T23:59:59Z", 0, 0},
+	        {"+023-11-14T22:13:20Z", 0, 0},
+	        {"", 0, 0},
+	};
+	int64_t t;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int r = ig_sts_parse_time(cases[i].s, &t);
+		if ((r == 0) != cases[i].ok || (cases[i].ok && t != cases[i].t))
+			fail_msg("case %zu (%s): r=%d t=%lld", i, cases[i].s, r, (long long)t);
+	}
+	assert_int_equal(ig_sts_parse_time(NULL, &t), IG_ERR_PARSE);
+}
+
+/* ------------------------------------------------------------------ */
+/* XML: success                                                        */
+
+static void test_xml_success(void **state)
+{
+	struct ig_sts_role_result res;
+	char *xml = good_xml();
+
+	(void)state;
+	assert_int_equal(parse_ok(xml, &res), 0);
+	assert_string_equal(res.creds.access_key_id, KEY_ID);
+	assert_string_equal(res.creds.secret_access_key, SECRET);
+	assert_string_equal(res.creds.session_token, TOKEN);
+	assert_int_equal(res.creds.expiration, NOW + 3600);
+	assert_string_equal(res.assumed_role_arn, ASSUMED_ARN);
+	assert_string_equal(res.assumed_role_id, "AROA3XFRBF535PLBIFPI4:alice");
+	assert_string_equal(res.source_identity, "alice");
+	assert_string_equal(res.request_id, "c6104cbe-af31-11e0-8154-cbc7ccf896c7");
+	ig_sts_role_result_clear(&res);
+	assert_null(res.creds.session_token);
+	assert_string_equal(res.creds.secret_access_key, "");
+	free(xml);
+}
+
+static void test_xml_namespaces(void **state)
+{
+	struct ig_sts_role_result res;
+	char *xml;
+	char buf[16384];
+	int r;
+
+	(void)state;
+	/* No namespace at all: accepted (local names). */
+	xml = success_xml("", "", KEY_ID, SECRET, TOKEN, EXP_TEXT, NULL);
+	assert_int_equal(parse_ok(xml, &res), 0);
+	assert_string_equal(res.source_identity, "");
+	ig_sts_role_result_clear(&res);
+	free(xml);
+
+	/* A foreign default namespace: these are not STS elements. */
+	xml = success_xml("xmlns=\"urn:not-sts\"", "", KEY_ID, SECRET, TOKEN, EXP_TEXT, NULL);
+	expect_parse_fail(xml);
+	free(xml);
+
+	/* Prefixed STS namespace: matched by local name. */
+	r = ig_bfmt(buf, sizeof(buf),
+	            "<s:AssumeRoleResponse xmlns:s=\"" NS "\"><s:AssumeRoleResult>"
+	            "<s:AssumedRoleUser><s:Arn>" ASSUMED_ARN "</s:Arn>"
+	            "<s:AssumedRoleId>AROA3XFRBF535PLBIFPI4:alice</s:AssumedRoleId>"
+	            "</s:AssumedRoleUser><s:Credentials><s:AccessKeyId>" KEY_ID
+	            "</s:AccessKeyId><s:SecretAccessKey>" SECRET
+	            "</s:SecretAccessKey><s:SessionToken>" TOKEN
+	            "</s:SessionToken><s:Expiration>" EXP_TEXT "</s:Expiration>"
+	            "</s:Credentials></s:AssumeRoleResult></s:AssumeRoleResponse>");
+	assert_int_equal(r, 0);
+	assert_int_equal(parse_ok(buf, &res), 0);
+	assert_string_equal(res.creds.access_key_id, KEY_ID);
+	ig_sts_role_result_clear(&res);
+
+	/* A look-alike element in another namespace is not the real one, and
+	 * does not count as a duplicate either. */
+	xml = success_xml("xmlns=\"" NS "\" xmlns:e=\"urn:evil\"",
+	                  "<e:AccessKeyId>ASIAEVILEVILEVILEVIL</e:AccessKeyId>", KEY_ID, SECRET,
+	                  TOKEN, EXP_TEXT, NULL);
+	assert_int_equal(parse_ok(xml, &res), 0);
+	assert_string_equal(res.creds.access_key_id, KEY_ID);
+	ig_sts_role_result_clear(&res);
+	free(xml);
+
+	/* CDATA is text. */
+	xml = success_xml("xmlns=\"" NS "\"", "", KEY_ID, SECRET, "<![CDATA[" TOKEN "]]>", EXP_TEXT,
+	                  NULL);
+	assert_int_equal(parse_ok(xml, &res), 0);
+	assert_string_equal(res.creds.session_token, TOKEN);
+	ig_sts_role_result_clear(&res);
+	free(xml);
+}
+
+/* ------------------------------------------------------------------ */
+/* XML: refusals                                                       */
+
+static void test_xml_malformed(void **state)
+{
+	char *good = good_xml(), *xml;
+	char token_big[8200];
+
+	(void)state;
+	/* Every truncation of a good response is refused. */
+	for (size_t n = 0; n + 1 < strlen(good); n++) {
+		struct ig_sts_role_result res;
+		memset(&res, 0, sizeof(res));
+		if (ig_sts_parse_assume_role(good, n, NOW, &res) == 0)
+			fail_msg("truncated at %zu accepted", n);
+	}
+	expect_parse_fail("");
+	expect_parse_fail("not xml at all");
+	expect_parse_fail("<AssumeRoleResponse/>");
+	expect_parse_fail(
+	        "<ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>");
+	expect_parse_fail("\xff\xfe<\0A\0");
+
+	/* Field by field: wrong character sets, empty, expired. */
+	struct {
+		const char *akid, *secret, *token, *exp, *si;
+	} bad[] = {
+	        {"ASIA short", SECRET, TOKEN, EXP_TEXT, NULL},
+	        {"ASIASHORT", SECRET, TOKEN, EXP_TEXT, NULL},
+	        {"", SECRET, TOKEN, EXP_TEXT, NULL},
+	        {KEY_ID, "", TOKEN, EXP_TEXT, NULL},
+	        {KEY_ID, "secret with space", TOKEN, EXP_TEXT, NULL},
+	        {KEY_ID, "secret\"quote", TOKEN, EXP_TEXT, NULL},
+	        {KEY_ID, SECRET, "", EXP_TEXT, NULL},
+	        {KEY_ID, SECRET, "tok\nen", EXP_TEXT, NULL},
+	        {KEY_ID, SECRET, "tok&#10;en", EXP_TEXT, NULL},
+	        {KEY_ID, SECRET, TOKEN, "", NULL},
+	        {KEY_ID, SECRET, TOKEN, "tomorrow", NULL},
+	        {KEY_ID, SECRET, TOKEN, "2023-11-14T22:13:20Z", NULL}, /* == now: expired */
+	        {KEY_ID, SECRET, TOKEN, "2020-01-01T00:00:00Z", NULL},
+	        {KEY_ID, SECRET, TOKEN, EXP_TEXT, "a"},
+	        {KEY_ID, SECRET, TOKEN, EXP_TEXT, "bad si"},
+	        {KEY_ID "<x/>", SECRET, TOKEN, EXP_TEXT, NULL},
+	        {KEY_ID, SECRET "&undefined;", TOKEN, EXP_TEXT, NULL},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		xml = success_xml("xmlns=\"" NS "\"", "", bad[i].akid, bad[i].secret, bad[i].token,
+		                  bad[i].exp, bad[i].si);
+		struct ig_sts_role_result res;
+		if (parse_ok(xml, &res) != IG_ERR_PARSE)
+			fail_msg("bad case %zu accepted", i);
+		assert_null(res.creds.session_token);
+		free(xml);
+	}
+
+	/* A duplicated element is ambiguous. */
+	xml = success_xml("xmlns=\"" NS "\"", "<AccessKeyId>ASIAEVILEVILEVILEVIL</AccessKeyId>",
+	                  KEY_ID, SECRET, TOKEN, EXP_TEXT, NULL);
+	expect_parse_fail(xml);
+	free(xml);
+
+	/* Token longer than 8192. */
+	memset(token_big, 'A', sizeof(token_big) - 1);
+	token_big[sizeof(token_big) - 1] = '\0';
+	xml = success_xml("xmlns=\"" NS "\"", "", KEY_ID, SECRET, token_big, EXP_TEXT, NULL);
+	expect_parse_fail(xml);
+	free(xml);
+	token_big[8192] = '\0';
+	xml = success_xml("xmlns=\"" NS "\"", "", KEY_ID, SECRET, token_big, EXP_TEXT, NULL);
+	{
+		struct ig_sts_role_result res;
+		assert_int_equal(parse_ok(xml, &res), 0);
+		assert_int_equal(strlen(res.creds.session_token), 8192);
+		ig_sts_role_result_clear(&res);
+	}
+	free(xml);
+	free(good);
+}
+
+static void test_xml_huge_and_deep(void **state)
+{
+	size_t n = IG_STS_MAX_RESPONSE + 100;
+	char *big = malloc(n + 1), *good = good_xml();
+	struct ig_sts_role_result res;
+	size_t glen = strlen(good);
+
+	(void)state;
+	assert_non_null(big);
+	/* A good document padded with whitespace past the cap. */
+	memcpy(big, good, glen);
+	memset(big + glen, ' ', n - glen);
+	big[n] = '\0';
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(ig_sts_parse_assume_role(big, n, NOW, &res), IG_ERR_PARSE);
+	/* The same under the cap is fine. */
+	assert_int_equal(ig_sts_parse_assume_role(big, IG_STS_MAX_RESPONSE, NOW, &res), 0);
+	ig_sts_role_result_clear(&res);
+
+	/* 20000 nested elements: libxml2's depth limit refuses it. */
+	{
+		size_t depth = 20000, off = 0;
+		char *deep = malloc(depth * 7 + 64);
+		assert_non_null(deep);
+		off += (size_t)snprintf(deep, 64, "<AssumeRoleResponse>");
+		for (size_t i = 0; i < depth && off + 8 < depth * 7; i++) {
+			memcpy(deep + off, "<a>", 3);
+			off += 3;
+		}
+		deep[off] = '\0';
+		memset(&res, 0, sizeof(res));
+		assert_int_equal(ig_sts_parse_assume_role(deep, off, NOW, &res), IG_ERR_PARSE);
+		free(deep);
+	}
+	free(big);
+	free(good);
+}
+
+static void test_xml_entity_bomb(void **state)
+{
+	static const char bomb[] =
+	        "<?xml version=\"1.0\"?>\n"
+	        "<!DOCTYPE lolz [\n"
+	        " <!ENTITY lol \"lol\">\n"
+	        " <!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+	        " <!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+	        " <!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+	        " <!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+	        " <!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+	        " <!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+	        " <!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+	        " <!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+	        " <!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+	        "]>\n"
+	        "<ErrorResponse><Error><Code>&lol9;</Code></Error></ErrorResponse>\n";
+	char code[64], rid[65];
+	struct ig_sts_role_result res;
+
+	(void)state;
+	assert_int_equal(
+	        ig_sts_parse_error(bomb, strlen(bomb), code, sizeof(code), rid, sizeof(rid)),
+	        IG_ERR_PARSE);
+	assert_string_equal(code, "");
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(ig_sts_parse_assume_role(bomb, strlen(bomb), NOW, &res), IG_ERR_PARSE);
+}
+
+/* A DOCTYPE is refused even when everything else is a perfect response,
+ * and an external entity or DTD is never fetched: the file would make the
+ * response valid if it were read, the socket would see a connection. */
+static void test_xml_external_entities(void **state)
+{
+	char path[600], xml[4096], inner[2048];
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	struct ig_sts_role_result res;
+	char code[64], rid[65];
+	int lfd, fd, r;
+	char *good = good_xml();
+
+	(void)state;
+	scratch_path(path, sizeof(path), "inner.xml");
+	r = ig_bfmt(inner, sizeof(inner),
+	            "<AssumeRoleResult><AssumedRoleUser><Arn>" ASSUMED_ARN "</Arn>"
+	            "<AssumedRoleId>AROA3XFRBF535PLBIFPI4:alice</AssumedRoleId></AssumedRoleUser>"
+	            "<Credentials><AccessKeyId>" KEY_ID "</AccessKeyId><SecretAccessKey>" SECRET
+	            "</SecretAccessKey><SessionToken>" TOKEN "</SessionToken><Expiration>" EXP_TEXT
+	            "</Expiration></Credentials></AssumeRoleResult>");
+	assert_int_equal(r, 0);
+	write_file(path, inner, 0600);
+
+	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(lfd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+
+	/* 1: external parsed entity from a file. */
+	r = ig_bfmt(xml, sizeof(xml),
+	            "<!DOCTYPE AssumeRoleResponse [<!ENTITY e SYSTEM \"file://%s\">]>"
+	            "<AssumeRoleResponse xmlns=\"" NS "\">&e;</AssumeRoleResponse>",
+	            path);
+	assert_int_equal(r, 0);
+	expect_parse_fail(xml);
+
+	/* 2: external DTD and entity over the network. */
+	r = ig_bfmt(xml, sizeof(xml),
+	            "<!DOCTYPE ErrorResponse SYSTEM \"http://127.0.0.1:%u/x.dtd\" "
+	            "[<!ENTITY c SYSTEM \"http://127.0.0.1:%u/code\">]>"
+	            "<ErrorResponse><Error><Code>&c;</Code></Error></ErrorResponse>",
+	            ntohs(sa.sin_port), ntohs(sa.sin_port));
+	assert_int_equal(r, 0);
+	assert_int_equal(ig_sts_parse_error(xml, strlen(xml), code, sizeof(code), rid, sizeof(rid)),
+	                 IG_ERR_PARSE);
+	expect_parse_fail(xml);
+
+	/* 3: a perfectly good response behind an (empty) DOCTYPE. */
+	r = ig_bfmt(xml, sizeof(xml), "<!DOCTYPE AssumeRoleResponse>%s", good);
+	assert_int_equal(r, 0);
+	expect_parse_fail(xml);
+
+	/* 4: XInclude is not processed. */
+	r = ig_bfmt(xml, sizeof(xml),
+	            "<AssumeRoleResponse xmlns=\"" NS
+	            "\" xmlns:xi=\"http://www.w3.org/2001/XInclude\">"
+	            "<xi:include href=\"file://%s\" parse=\"xml\"/></AssumeRoleResponse>",
+	            path);
+	assert_int_equal(r, 0);
+	expect_parse_fail(xml);
+
+	/* Nobody knocked. */
+	fd = accept(lfd, NULL, NULL);
+	assert_int_equal(fd, -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	close(lfd);
+
+	/* Sanity: the good response does parse. */
+	memset(&res, 0, sizeof(res));
+	assert_int_equal(parse_ok(good, &res), 0);
+	ig_sts_role_result_clear(&res);
+	free(good);
+}
+
+static void test_xml_error(void **state)
+{
+	static const char err[] =
+	        "<ErrorResponse xmlns=\"" NS "\">\n"
+	        "  <Error>\n"
+	        "    <Type>Sender</Type>\n"
+	        "    <Code>AccessDenied</Code>\n"
+	        "    <Message>User: arn:aws:iam::123456789012:user/x is not authorized to perform: "
+	        "sts:AssumeRole on resource: " ROLE_ARN "</Message>\n"
+	        "  </Error>\n"
+	        "  <RequestId>4b5d7a2f-ea3a-11e5-8bd4-7b8a4e1e8a2e</RequestId>\n"
+	        "</ErrorResponse>\n";
+	static const char *const bad[] = {
+	        "<ErrorResponse><Error><Code>Access Denied</Code></Error></ErrorResponse>",
+	        "<ErrorResponse><Error><Code>Access&lt;Denied</Code></Error></ErrorResponse>",
+	        "<ErrorResponse><Error><Code></Code></Error></ErrorResponse>",
+	        "<ErrorResponse><Error></Error></ErrorResponse>",
+	        "<ErrorResponse><Error><Code>A</Code><Code>B</Code></Error></ErrorResponse>",
+	        "<ErrorResponse><Error><Code>A</Code></Error><Error><Code>B</Code></Error>"
+	        "</ErrorResponse>",
+	        "<Response><Errors><Error><Code>A</Code></Error></Errors></Response>",
+	        "<ErrorResponse><Error><Code>"
+	        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	        "</Code></Error></ErrorResponse>",
+	        "<ErrorResponse><Error><Code>Throttling",
+	};
+	char code[64], rid[65];
+
+	(void)state;
+	assert_int_equal(ig_sts_parse_error(err, strlen(err), code, sizeof(code), rid, sizeof(rid)),
+	                 0);
+	assert_string_equal(code, "AccessDenied");
+	assert_string_equal(rid, "4b5d7a2f-ea3a-11e5-8bd4-7b8a4e1e8a2e");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ig_sts_parse_error(bad[i], strlen(bad[i]), code, sizeof(code), rid,
+		                       sizeof(rid)) != IG_ERR_PARSE)
+			fail_msg("bad error %zu accepted", i);
+		assert_string_equal(code, "");
+	}
+	/* A bad RequestId is dropped, the code kept. */
+	{
+		static const char e2[] = "<ErrorResponse><Error><Code>ExpiredToken</Code></Error>"
+		                         "<RequestId>x y</RequestId></ErrorResponse>";
+		assert_int_equal(
+		        ig_sts_parse_error(e2, strlen(e2), code, sizeof(code), rid, sizeof(rid)),
+		        0);
+		assert_string_equal(code, "ExpiredToken");
+		assert_string_equal(rid, "");
+	}
+}
+
+static void test_xml_caller_identity(void **state)
+{
+	static const char ok[] = "<GetCallerIdentityResponse xmlns=\"" NS "\">"
+	                         "<GetCallerIdentityResult>"
+	                         "<Arn>" ASSUMED_ARN "</Arn>"
+	                         "<UserId>AROA3XFRBF535PLBIFPI4:alice</UserId>"
+	                         "<Account>123456789012</Account>"
+	                         "</GetCallerIdentityResult>"
+	                         "<ResponseMetadata><RequestId>x</RequestId></ResponseMetadata>"
+	                         "</GetCallerIdentityResponse>";
+	static const char bad[] = "<GetCallerIdentityResponse><GetCallerIdentityResult>"
+	                          "<Arn>" ASSUMED_ARN "</Arn><UserId>u</UserId>"
+	                          "<Account>12345</Account>"
+	                          "</GetCallerIdentityResult></GetCallerIdentityResponse>";
+	struct ig_sts_identity id;
+
+	(void)state;
+	memset(&id, 0, sizeof(id));
+	assert_int_equal(ig_sts_parse_caller_identity(ok, strlen(ok), &id), 0);
+	assert_string_equal(id.arn, ASSUMED_ARN);
+	assert_string_equal(id.account, "123456789012");
+	assert_string_equal(id.user_id, "AROA3XFRBF535PLBIFPI4:alice");
+	assert_int_equal(ig_sts_parse_caller_identity(bad, strlen(bad), &id), IG_ERR_PARSE);
+	assert_string_equal(id.arn, "");
+}
+
+/* ------------------------------------------------------------------ */
+/* Transport refusals and failures without the endpoint                */
+
+static void base_creds(struct ig_aws_creds *c)
+{
+	memset(c, 0, sizeof(*c));
+	memcpy(c->access_key_id, "AKIAIOSFODNN7EXAMPLE", 21);
+	memcpy(c->secret_access_key, SECRET, sizeof(SECRET));
+}
+
+static void test_assume_refusals(void **state)
+{
+	struct ig_sts_config cfg = {0};
+	struct ig_aws_creds c;
+	struct ig_sts_assume_req req[2] = {{0}};
+	struct ig_sts_role_result res[2];
+	int64_t now = NOW;
+	static const char *const bad_endpoints[] = {
+	        "http://127.0.0.1:1",
+	        "https://user@127.0.0.1:1",
+	        "https://127.0.0.1:1/sts",
+	        "https://127.0.0.1:1/?x=1",
+	        "https://127.0.0.1:1/#f",
+	        "ftp://127.0.0.1/",
+	        "127.0.0.1:1",
+	        "",
+	        NULL,
+	};
+
+	(void)state;
+	base_creds(&c);
+	req[0].role_arn = req[1].role_arn = ROLE_ARN;
+	req[0].session_name = req[1].session_name = "alice";
+	cfg.region = "us-east-1";
+	cfg.now = fixed_clock;
+	cfg.now_arg = &now;
+	for (size_t i = 0; i < sizeof(bad_endpoints) / sizeof(bad_endpoints[0]); i++) {
+		cfg.endpoint = bad_endpoints[i];
+		assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, 2, res), IG_ERR_INVAL);
+		assert_string_equal(res[0].reason, "invalid_config");
+		assert_string_equal(res[1].reason, "invalid_config");
+		assert_int_equal(res[1].attempts, 0);
+	}
+	cfg.endpoint = "https://127.0.0.1:1";
+	cfg.region = "US EAST";
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, 2, res), IG_ERR_INVAL);
+	assert_string_equal(res[0].reason, "invalid_config");
+	cfg.region = "us-east-1";
+
+	/* Expired (or about to expire) base credentials: nothing is sent. */
+	c.session_token = strdup(TOKEN);
+	c.expiration = NOW + IG_STS_BASE_EXPIRY_MARGIN;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, 2, res), IG_ERR_INVAL);
+	assert_string_equal(res[0].reason, "base_credentials_expired");
+	assert_string_equal(res[1].reason, "base_credentials_expired");
+	assert_int_equal(res[0].attempts, 0);
+	ig_aws_creds_clear(&c);
+
+	base_creds(&c);
+	c.access_key_id[0] = '\0';
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, 2, res), IG_ERR_INVAL);
+	assert_string_equal(res[0].reason, "base_credentials_missing");
+	assert_int_equal(ig_sts_assume_roles(&cfg, NULL, req, 2, res), IG_ERR_INVAL);
+	assert_string_equal(res[1].reason, "base_credentials_missing");
+
+	base_creds(&c);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, 0, res), IG_ERR_INVAL);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, IG_STS_MAX_ROLES + 1, res),
+	                 IG_ERR_INVAL);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, NULL, 2, res), IG_ERR_INVAL);
+	assert_string_equal(res[0].reason, "invalid_request");
+}
+
+/* Connection refused on loopback: a retryable failure, retried up to
+ * max_attempts, while an invalid request next to it is never sent. */
+static void test_assume_connect_failed(void **state)
+{
+	struct ig_sts_config cfg = {0};
+	struct ig_aws_creds c;
+	struct ig_sts_assume_req req[2] = {{0}};
+	struct ig_sts_role_result res[2];
+	int r;
+
+	(void)state;
+	base_creds(&c);
+	req[0].role_arn = req[1].role_arn = ROLE_ARN;
+	req[0].session_name = "alice";
+	req[1].session_name = "x"; /* too short */
+	cfg.endpoint = "https://127.0.0.1:1";
+	cfg.region = "us-east-1";
+	cfg.timeout_ms = 3000;
+	cfg.max_attempts = 3;
+	r = ig_sts_assume_roles(&cfg, &c, req, 2, res);
+	assert_int_equal(r, IG_ERR_NET);
+	assert_string_equal(res[0].reason, "connect_failed");
+	assert_int_equal(res[0].err, IG_ERR_NET);
+	assert_int_equal(res[0].attempts, 3);
+	assert_null(res[0].creds.session_token);
+	assert_string_equal(res[1].reason, "invalid_request");
+	assert_int_equal(res[1].err, IG_ERR_INVAL);
+	assert_int_equal(res[1].attempts, 0);
+
+	memset(&res, 0xa5, sizeof(res)); /* results need not be initialised */
+	cfg.max_attempts = 1;
+	req[1].session_name = "bob";
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, 2, res), IG_ERR_NET);
+	assert_int_equal(res[0].attempts, 1);
+	assert_int_equal(res[1].attempts, 1);
+	assert_string_equal(res[1].reason, "connect_failed");
+}
+
+/* A server that accepts the TCP connection and never answers: every
+ * attempt times out, the whole call stays inside its total limit. */
+static void test_assume_timeout(void **state)
+{
+	struct ig_sts_config cfg = {0};
+	struct ig_aws_creds c;
+	struct ig_sts_assume_req req = {0};
+	struct ig_sts_role_result res;
+	struct ig_sts_identity id;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char url[64], ca[600];
+	struct timespec t0, t1;
+	long ms;
+	int lfd;
+
+	(void)state;
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(lfd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 16), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+	assert_int_equal(ig_bfmt(url, sizeof(url), "https://127.0.0.1:%u", ntohs(sa.sin_port)), 0);
+
+	base_creds(&c);
+	req.role_arn = ROLE_ARN;
+	req.session_name = "alice";
+	scratch_path(ca, sizeof(ca), "unit-ca.pem");
+	cfg.ca_file = ca;
+	cfg.endpoint = url;
+	cfg.region = "us-east-1";
+	cfg.timeout_ms = 1500;
+	cfg.attempt_timeout_ms = 400;
+	cfg.max_attempts = 5;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, &req, 1, &res), IG_ERR_TIMEOUT);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_string_equal(res.reason, "timeout");
+	assert_true(res.attempts >= 2);
+	/* Bounded by the total limit (plus the loop's safety margin). */
+	assert_true(ms < 1500 + 1000);
+	print_message("# timeout: %u attempts in %ld ms (limit 1500)\n", res.attempts, ms);
+
+	cfg.max_attempts = 1;
+	cfg.attempt_timeout_ms = 300;
+	assert_int_equal(ig_sts_get_caller_identity(&cfg, &c, &id), IG_ERR_TIMEOUT);
+	assert_string_equal(id.reason, "timeout");
+	assert_int_equal(id.attempts, 1);
+	close(lfd);
+}
+
+/* ------------------------------------------------------------------ */
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_name_valid),
+	        cmocka_unit_test(test_tag_valid),
+	        cmocka_unit_test(test_duration_and_endpoint),
+	        cmocka_unit_test(test_form_body),
+	        cmocka_unit_test(test_form_body_refusals),
+	        cmocka_unit_test(test_parse_time),
+	        cmocka_unit_test(test_xml_success),
+	        cmocka_unit_test(test_xml_namespaces),
+	        cmocka_unit_test(test_xml_malformed),
+	        cmocka_unit_test(test_xml_huge_and_deep),
+	        cmocka_unit_test(test_xml_entity_bomb),
+	        cmocka_unit_test(test_xml_external_entities),
+	        cmocka_unit_test(test_xml_error),
+	        cmocka_unit_test(test_xml_caller_identity),
+	        cmocka_unit_test(test_assume_refusals),
+	        cmocka_unit_test(test_assume_connect_failed),
+	        cmocka_unit_test(test_assume_timeout),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
