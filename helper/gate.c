@@ -1,0 +1,486 @@
+/*
+ * gate.c - the helper's decisions for each PAM phase (DESIGN.md "What it
+ * does"), each one audited before it is returned.
+ *
+ * auth:    source address -> mapped group allows it -> not locked -> TOTP
+ *          (replay-safe); on success a single-use grant for open_session.
+ * account: the user is in a mapped group that allows the source address.
+ * open_session: consumes the grant (once), then issues credentials.
+ * close_session: removes what open_session created.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "iamgate/audit.h"
+#include "iamgate/cidr.h"
+#include "iamgate/gate.h"
+#include "iamgate/protocol.h"
+#include "iamgate/roles.h"
+#include "iamgate/session.h"
+#include "iamgate/totp.h"
+#include "iamgate/util.h"
+
+struct req {
+	const char *phase;
+	const char *config;
+	const char *user;
+	const char *rhost;
+	const char *service;
+	const char *tty;
+	const char *code;
+	const char *grant;
+	const char *session;
+};
+
+struct call {
+	struct req rq;
+	const struct ig_gate_env *env;
+	struct ig_config *cfg;
+	struct ig_audit_opts aopts;
+	json_t *reply;
+};
+
+static const char *deny_result(const char *phase)
+{
+	if (strcmp(phase, "auth") == 0)
+		return IG_RESULT_AUTH_ERR;
+	if (strcmp(phase, "account") == 0)
+		return IG_RESULT_PERM_DENIED;
+	return IG_RESULT_SESSION_ERR;
+}
+
+static json_t *make_reply(const char *result, const char *reason)
+{
+	return json_pack("{s:s, s:s, s:[], s:{}}", "result", result, "reason", reason, "messages",
+	                 "env");
+}
+
+static void add_message(struct call *c, const char *msg)
+{
+	json_t *m = json_object_get(c->reply, "messages");
+
+	if (m)
+		(void)json_array_append_new(m, json_string(msg));
+}
+
+static void set_result(struct call *c, const char *result, const char *reason)
+{
+	(void)json_object_set_new(c->reply, "result", json_string(result));
+	(void)json_object_set_new(c->reply, "reason", json_string(reason));
+}
+
+/* Audit one event; an audit failure turns an allow into a deny. */
+static int audit(struct call *c, const char *event, const char *decision, const char *reason,
+                 json_t *extra)
+{
+	struct ig_audit_event ev = {
+	        .event = event,
+	        .user = c->rq.user,
+	        .rhost = c->rq.rhost,
+	        .service = c->rq.service,
+	        .decision = decision,
+	        .reason = reason,
+	        .extra = extra,
+	};
+	int r;
+
+	r = ig_audit_append(&c->aopts, &ev);
+	if (r != 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR,
+		       "iamgate: cannot write audit log %s (%s): failing closed: event=%s "
+		       "decision=%s reason=%s",
+		       c->aopts.path ? c->aopts.path : "(none)", ig_strerror(r), event, decision,
+		       reason);
+	return r;
+}
+
+/* Final word for a phase: audit it, and deny when the audit fails. */
+static void decide(struct call *c, int allow, const char *reason, json_t *extra)
+{
+	const char *phase = c->rq.phase;
+
+	if (audit(c, phase, allow ? "allow" : "deny", reason, extra) != 0) {
+		set_result(c,
+		           strcmp(phase, "close_session") == 0 ? IG_RESULT_SUCCESS
+		                                               : deny_result(phase),
+		           "audit_unavailable");
+		return;
+	}
+	set_result(c, allow ? IG_RESULT_SUCCESS : deny_result(phase), reason);
+}
+
+static const char *get_str(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	const char *s;
+
+	if (!json_is_string(v))
+		return NULL;
+	s = json_string_value(v);
+	/* Embedded NULs or oversize values are malformed, never truncated. */
+	if (strlen(s) != json_string_length(v) || strlen(s) > IG_PROTO_MAX_FIELD)
+		return NULL;
+	return s;
+}
+
+static int parse_request(json_t *rq, struct req *r)
+{
+	static const char *const keys[] = {"v",   "phase", "config", "user",    "rhost", "service",
+	                                   "tty", "code",  "grant",  "session", NULL};
+	const char *key;
+	json_t *v;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(rq))
+		return IG_ERR_PARSE;
+	json_object_foreach(rq, key, v)
+	{
+		int ok = 0;
+		for (size_t i = 0; keys[i]; i++)
+			ok |= strcmp(key, keys[i]) == 0;
+		if (!ok || (strcmp(key, "v") != 0 && !json_is_string(v)))
+			return IG_ERR_PARSE;
+	}
+	v = json_object_get(rq, "v");
+	if (!json_is_integer(v) || json_integer_value(v) != IG_PROTO_VERSION)
+		return IG_ERR_PARSE;
+	r->phase = get_str(rq, "phase");
+	r->config = get_str(rq, "config");
+	r->user = get_str(rq, "user");
+	r->rhost = get_str(rq, "rhost");
+	r->service = get_str(rq, "service");
+	r->tty = get_str(rq, "tty");
+	r->code = get_str(rq, "code");
+	r->grant = get_str(rq, "grant");
+	r->session = get_str(rq, "session");
+	if (r->phase == NULL || r->config == NULL || r->user == NULL)
+		return IG_ERR_PARSE;
+	if (strcmp(r->phase, "auth") != 0 && strcmp(r->phase, "account") != 0 &&
+	    strcmp(r->phase, "open_session") != 0 && strcmp(r->phase, "close_session") != 0)
+		return IG_ERR_PARSE;
+	return 0;
+}
+
+static int new_id(char out[IG_ID_HEX_LEN + 1])
+{
+	uint8_t rnd[IG_ID_HEX_LEN / 2];
+	int r;
+
+	if ((r = ig_random_bytes(rnd, sizeof(rnd))) != 0)
+		return r;
+	ig_hex(rnd, sizeof(rnd), out);
+	return 0;
+}
+
+static int id_ok(const char *id)
+{
+	if (id == NULL || strlen(id) != IG_ID_HEX_LEN)
+		return 0;
+	for (size_t i = 0; i < IG_ID_HEX_LEN; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int write_grant(struct call *c, char id[IG_ID_HEX_LEN + 1])
+{
+	char name[IG_ID_HEX_LEN + 8], why[512];
+	json_t *g = NULL;
+	char *text = NULL;
+	int dfd = -1, r;
+
+	if ((r = ig_own_dir(c->cfg->session.grant_dir, 0700, &dfd, why, sizeof(why))) != 0) {
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: grant directory refused: %s", why);
+		return r;
+	}
+	if ((r = new_id(id)) != 0 || (r = ig_bfmt(name, sizeof(name), "%s.json", id)) != 0)
+		goto out;
+	g = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:b}", "v", 1, "user", c->rq.user, "rhost",
+	              c->rq.rhost, "service", c->rq.service ? c->rq.service : "", "mfa_time",
+	              (json_int_t)c->env->now, "expires",
+	              (json_int_t)(c->env->now + c->cfg->session.grant_ttl_seconds), "mfa", 1);
+	if (g == NULL || (text = json_dumps(g, JSON_COMPACT)) == NULL) {
+		r = IG_ERR_NOMEM;
+		goto out;
+	}
+	r = ig_write_file_at(dfd, name, text, strlen(text), 0600, 0, 0);
+out:
+	free(text);
+	json_decref(g);
+	if (dfd >= 0)
+		close(dfd);
+	return r;
+}
+
+/* Take the grant id: read it, delete it (single use), check it matches. */
+static const char *consume_grant(struct call *c, int *mfa)
+{
+	char name[IG_ID_HEX_LEN + 8], why[512];
+	const char *reason = "ok";
+	char *text = NULL;
+	json_t *g = NULL, *v;
+	int dfd = -1, r;
+
+	*mfa = 0;
+	if (c->rq.grant == NULL || c->rq.grant[0] == '\0')
+		return "no_grant";
+	if (!id_ok(c->rq.grant))
+		return "grant_malformed";
+	if ((r = ig_own_dir(c->cfg->session.grant_dir, 0700, &dfd, why, sizeof(why))) != 0) {
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: grant directory refused: %s", why);
+		return "grant_dir_unsafe";
+	}
+	if (ig_bfmt(name, sizeof(name), "%s.json", c->rq.grant) != 0) {
+		reason = "grant_malformed";
+		goto out;
+	}
+	r = ig_read_file_at(dfd, name, 4096, 1, &text, NULL);
+	if (r == IG_ERR_NOTFOUND) {
+		reason = "grant_unknown_or_used";
+		goto out;
+	}
+	/* Whatever it holds, it is used now. */
+	(void)unlinkat(dfd, name, 0);
+	if (r != 0) {
+		reason = "grant_unreadable";
+		goto out;
+	}
+	g = json_loads(text, 0, NULL);
+	if (!json_is_object(g)) {
+		reason = "grant_malformed";
+		goto out;
+	}
+	v = json_object_get(g, "user");
+	if (!json_is_string(v) || strcmp(json_string_value(v), c->rq.user) != 0) {
+		reason = "grant_user_mismatch";
+		goto out;
+	}
+	v = json_object_get(g, "rhost");
+	if (!json_is_string(v) || c->rq.rhost == NULL ||
+	    strcmp(json_string_value(v), c->rq.rhost) != 0) {
+		reason = "grant_rhost_mismatch";
+		goto out;
+	}
+	v = json_object_get(g, "expires");
+	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)c->env->now) {
+		reason = "grant_expired";
+		goto out;
+	}
+	*mfa = json_is_true(json_object_get(g, "mfa"));
+out:
+	free(text);
+	json_decref(g);
+	if (dfd >= 0)
+		close(dfd);
+	return reason;
+}
+
+static void do_auth(struct call *c)
+{
+	struct ig_user_groups groups = {0};
+	struct ig_totp_params tp;
+	struct ig_totp_outcome oc;
+	struct ig_addr src;
+	enum ig_login_verdict lv;
+	char id[IG_ID_HEX_LEN + 1], why[512];
+	int dfd = -1, r;
+
+	if (c->rq.rhost == NULL || c->rq.rhost[0] == '\0') {
+		decide(c, 0, "rhost_missing", NULL);
+		goto out;
+	}
+	if (ig_addr_parse(c->rq.rhost, &src) != 0) {
+		decide(c, 0, "rhost_not_an_address", NULL);
+		goto out;
+	}
+	r = ig_roles_user_groups(c->rq.user, &groups);
+	if (r != 0) {
+		decide(c, 0, r == IG_ERR_NOTFOUND ? "user_unknown" : "group_lookup_failed", NULL);
+		goto out;
+	}
+	if ((lv = ig_roles_login_allowed(c->cfg, &groups, &src)) != IG_LOGIN_OK) {
+		decide(c, 0, ig_login_verdict_name(lv), NULL);
+		goto out;
+	}
+	if ((r = ig_own_dir(c->cfg->totp.state_dir, 0700, &dfd, why, sizeof(why))) != 0) {
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: TOTP state directory refused: %s", why);
+		decide(c, 0, "state_dir_unsafe", NULL);
+		goto out;
+	}
+	tp.digits = c->cfg->totp.digits;
+	tp.step_seconds = c->cfg->totp.step_seconds;
+	tp.window = c->cfg->totp.window;
+	tp.max_failures = c->cfg->totp.max_failures;
+	tp.lockout_seconds = c->cfg->totp.lockout_seconds;
+	r = ig_totp_verify(dfd, c->rq.user, c->rq.code ? c->rq.code : "", c->env->now, c->rq.rhost,
+	                   &tp, &oc);
+	if (r != 0) {
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: TOTP state for user %s unusable: %s",
+		       c->rq.user, ig_strerror(r));
+		decide(c, 0, r == IG_ERR_UNSAFE ? "state_file_unsafe" : "state_unavailable", NULL);
+		goto out;
+	}
+	if (oc.lockout_started) {
+		json_t *x = json_pack("{s:I, s:I}", "failures", (json_int_t)oc.failures,
+		                      "locked_until", (json_int_t)oc.locked_until);
+		(void)audit(c, "lockout", "deny", "too_many_failures", x);
+		json_decref(x);
+	}
+	if (oc.result != IG_TOTP_OK) {
+		json_t *x = json_pack("{s:I}", "failures", (json_int_t)oc.failures);
+		decide(c, 0, ig_totp_result_name(oc.result), x);
+		json_decref(x);
+		goto out;
+	}
+	if ((r = write_grant(c, id)) != 0) {
+		decide(c, 0, "grant_unavailable", NULL);
+		goto out;
+	}
+	decide(c, 1, "ok", NULL);
+	if (strcmp(json_string_value(json_object_get(c->reply, "result")), IG_RESULT_SUCCESS) == 0)
+		(void)json_object_set_new(c->reply, "grant", json_string(id));
+out:
+	if (dfd >= 0)
+		close(dfd);
+	ig_roles_user_groups_free(&groups);
+}
+
+static void do_account(struct call *c)
+{
+	struct ig_user_groups groups = {0};
+	struct ig_addr src;
+	enum ig_login_verdict lv;
+	int r;
+
+	if (c->rq.rhost == NULL || c->rq.rhost[0] == '\0') {
+		decide(c, 0, "rhost_missing", NULL);
+		return;
+	}
+	if (ig_addr_parse(c->rq.rhost, &src) != 0) {
+		decide(c, 0, "rhost_not_an_address", NULL);
+		return;
+	}
+	if ((r = ig_roles_user_groups(c->rq.user, &groups)) != 0) {
+		decide(c, 0, r == IG_ERR_NOTFOUND ? "user_unknown" : "group_lookup_failed", NULL);
+		return;
+	}
+	lv = ig_roles_login_allowed(c->cfg, &groups, &src);
+	decide(c, lv == IG_LOGIN_OK, ig_login_verdict_name(lv), NULL);
+	ig_roles_user_groups_free(&groups);
+}
+
+static void do_open_session(struct call *c)
+{
+	struct ig_session_ctx sc = {
+	        .cfg = c->cfg,
+	        .user = c->rq.user,
+	        .rhost = c->rq.rhost,
+	        .service = c->rq.service,
+	        .now = c->env->now,
+	        .host = c->env->host,
+	        .aopts = &c->aopts,
+	};
+	const char *reason;
+	int mfa = 0;
+
+	reason = consume_grant(c, &mfa);
+	if (strcmp(reason, "ok") != 0) {
+		/* No grant from this transaction's auth: issue nothing, say so. */
+		if (audit(c, "open_session", "deny", reason, NULL) != 0) {
+			set_result(c, IG_RESULT_SESSION_ERR, "audit_unavailable");
+			return;
+		}
+		add_message(c, "iamgate: no AWS credentials were issued for this session.");
+		set_result(c, IG_RESULT_SUCCESS, reason);
+		return;
+	}
+	sc.mfa_passed = mfa;
+	ig_session_open(&sc, c->reply);
+}
+
+static void do_close_session(struct call *c)
+{
+	struct ig_session_ctx sc = {
+	        .cfg = c->cfg,
+	        .user = c->rq.user,
+	        .rhost = c->rq.rhost,
+	        .service = c->rq.service,
+	        .now = c->env->now,
+	        .host = c->env->host,
+	        .aopts = &c->aopts,
+	};
+
+	ig_session_close(&sc, c->rq.session, c->reply);
+}
+
+/* The config could not be loaded: every login is denied; say why in syslog
+ * and, when the file at least names its audit log, there too. */
+static void config_refused(struct call *c, const char *err)
+{
+	char line[1024];
+	const char *p = err;
+
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		memcpy(line, p, n);
+		line[n] = '\0';
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: configuration refused, denying: %s", line);
+		p += strcspn(p, "\n");
+		if (*p)
+			p++;
+	}
+	set_result(c, deny_result(c->rq.phase), "config_refused");
+}
+
+json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
+{
+	struct call c = {.env = env};
+	char err[4096];
+	int r;
+
+	c.reply = make_reply(IG_RESULT_SYSTEM_ERR, "internal_error");
+	if (c.reply == NULL)
+		return NULL;
+	if (parse_request(request, &c.rq) != 0 || c.rq.config[0] != '/') {
+		set_result(&c, IG_RESULT_SYSTEM_ERR, "bad_request");
+		return c.reply;
+	}
+	r = ig_config_load(c.rq.config, &c.cfg, err, sizeof(err));
+	if (r != 0) {
+		config_refused(&c, err);
+		return c.reply;
+	}
+	c.aopts.path = c.cfg->audit.path;
+	c.aopts.use_syslog = c.cfg->audit.syslog;
+	c.aopts.host = env->host;
+	c.aopts.now_ms = 0;
+	if (!ig_name_is_safe(c.rq.user)) {
+		/* Cannot be a file name, an STS name or a log token: refuse, never
+		 * mangle; the raw bytes stay out of the log. */
+		c.rq.user = NULL;
+		decide(&c, 0, "user_name_unsafe", NULL);
+		if (strcmp(c.rq.phase, "close_session") == 0)
+			set_result(&c, IG_RESULT_SESSION_ERR, "user_name_unsafe");
+		ig_config_free(c.cfg);
+		return c.reply;
+	}
+	if (strcmp(c.rq.phase, "auth") == 0)
+		do_auth(&c);
+	else if (strcmp(c.rq.phase, "account") == 0)
+		do_account(&c);
+	else if (strcmp(c.rq.phase, "open_session") == 0)
+		do_open_session(&c);
+	else
+		do_close_session(&c);
+	ig_config_free(c.cfg);
+	return c.reply;
+}

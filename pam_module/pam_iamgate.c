@@ -1,0 +1,503 @@
+/*
+ * pam_iamgate.so - the thin PAM adaptor of iamgate.
+ *
+ * It reads the PAM items, runs the conversation, execs iamgate-helper with
+ * one JSON request on a pipe (the unix_chkpwd pattern: fixed absolute path,
+ * empty environment, every other descriptor closed, SIGCHLD at SIG_DFL while
+ * it waits), enforces a time limit, and maps the reply to a PAM code.  No
+ * policy, no network and no libcurl live inside sshd: a helper that is
+ * missing, unsafe, crashing, hanging or replying garbage is a failure.
+ *
+ * Options: config=PATH (default IG_DEFAULT_CONFIG), helper=PATH (default
+ * IG_DEFAULT_HELPER), timeout=SECONDS (default 10 for auth/account, 60 for
+ * sessions), debug (log the reply's reason to syslog).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#define PAM_SM_SESSION
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+
+#include "iamgate/protocol.h"
+#include "iamgate/util.h"
+
+#define PUBLIC __attribute__((visibility("default")))
+
+#ifndef IG_DEFAULT_HELPER
+#define IG_DEFAULT_HELPER "/usr/libexec/iamgate/iamgate-helper"
+#endif
+#ifndef IG_DEFAULT_CONFIG
+#define IG_DEFAULT_CONFIG "/etc/iamgate/iamgate.json"
+#endif
+
+struct opts {
+	const char *config;
+	const char *helper;
+	int timeout; /* seconds, 0: phase default */
+	int debug;
+};
+
+static int parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct opts *o)
+{
+	o->config = IG_DEFAULT_CONFIG;
+	o->helper = IG_DEFAULT_HELPER;
+	o->timeout = 0;
+	o->debug = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strncmp(argv[i], "config=", 7) == 0) {
+			o->config = argv[i] + 7;
+		} else if (strncmp(argv[i], "helper=", 7) == 0) {
+			o->helper = argv[i] + 7;
+		} else if (strncmp(argv[i], "timeout=", 8) == 0) {
+			char *end = NULL;
+			long t = strtol(argv[i] + 8, &end, 10);
+			if (end == argv[i] + 8 || *end != '\0' || t < 1 || t > 600) {
+				pam_syslog(pamh, LOG_ERR, "bad option %s: use timeout=1..600",
+				           argv[i]);
+				return -1;
+			}
+			o->timeout = (int)t;
+		} else if (strcmp(argv[i], "debug") == 0) {
+			o->debug = 1;
+		} else {
+			pam_syslog(pamh, LOG_ERR,
+			           "unknown option %s (known: config= helper= "
+			           "timeout= debug)",
+			           argv[i]);
+			return -1;
+		}
+	}
+	if (o->config[0] != '/' || o->helper[0] != '/') {
+		pam_syslog(pamh, LOG_ERR, "config= and helper= must be absolute paths");
+		return -1;
+	}
+	return 0;
+}
+
+/* The helper must be a root-owned regular file in root-owned, non-writable
+ * directories: whoever can replace it owns every login. */
+static int helper_trusted(pam_handle_t *pamh, const char *path)
+{
+	char why[512];
+	struct stat st;
+
+	if (ig_safe_path(path, why, sizeof(why)) != 0) {
+		pam_syslog(pamh, LOG_ERR, "helper refused: %s", why);
+		return 0;
+	}
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & S_IXUSR)) {
+		pam_syslog(pamh, LOG_ERR, "helper refused: %s is not an executable file", path);
+		return 0;
+	}
+	return 1;
+}
+
+static long ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
+}
+
+/*
+ * Run the helper with request; on success *reply is the parsed reply.
+ * Returns 0, or -1 on any failure (already logged).
+ */
+static int run_helper(pam_handle_t *pamh, const struct opts *o, int timeout, const char *request,
+                      json_t **reply)
+{
+	static char buf[IG_PROTO_MAX_REPLY + 1];
+	struct sigaction sa_dfl, sa_old;
+	struct timespec deadline;
+	int in[2] = {-1, -1}, out[2] = {-1, -1};
+	size_t len = strlen(request), got = 0, off = 0;
+	pid_t pid = -1;
+	int status = 0, rc = -1, killed = 0;
+
+	*reply = NULL;
+	if (!helper_trusted(pamh, o->helper))
+		return -1;
+	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
+		pam_syslog(pamh, LOG_ERR, "pipe: %m");
+		goto out;
+	}
+	/* Our caller may have a SIGCHLD handler that reaps children. */
+	memset(&sa_dfl, 0, sizeof(sa_dfl));
+	sa_dfl.sa_handler = SIG_DFL;
+	sigemptyset(&sa_dfl.sa_mask);
+	sigaction(SIGCHLD, &sa_dfl, &sa_old);
+	pid = fork();
+	if (pid < 0) {
+		pam_syslog(pamh, LOG_ERR, "fork: %m");
+		goto restore;
+	}
+	if (pid == 0) {
+		char *const argv[] = {(char *)"iamgate-helper", NULL};
+		char *const envp[] = {NULL};
+		int devnull = open("/dev/null", O_RDWR);
+
+		if (dup2(in[0], STDIN_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0 ||
+		    devnull < 0 || dup2(devnull, STDERR_FILENO) < 0)
+			_exit(127);
+		closefrom(3);
+		sigaction(SIGPIPE, &sa_dfl, NULL);
+		execve(o->helper, argv, envp);
+		_exit(127);
+	}
+	close(in[0]);
+	in[0] = -1;
+	close(out[1]);
+	out[1] = -1;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout;
+
+	/* Write the request (it may hold the code: written once, then wiped by
+	 * the caller), then read the reply until EOF, both within the limit. */
+	while (off < len) {
+		struct pollfd p = {.fd = in[1], .events = POLLOUT};
+		long left = ms_left(&deadline);
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			goto kill;
+		n = write(in[1], request + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto kill;
+		off += (size_t)n;
+	}
+	close(in[1]);
+	in[1] = -1;
+	for (;;) {
+		struct pollfd p = {.fd = out[0], .events = POLLIN};
+		long left = ms_left(&deadline);
+		ssize_t n;
+		int pr;
+
+		if (left <= 0)
+			goto kill;
+		pr = poll(&p, 1, (int)left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			goto kill;
+		n = read(out[0], buf + got, sizeof(buf) - 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto kill;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got >= sizeof(buf) - 1) {
+			pam_syslog(pamh, LOG_ERR, "helper reply larger than %d bytes",
+			           IG_PROTO_MAX_REPLY);
+			goto kill;
+		}
+	}
+	goto wait;
+kill:
+	pam_syslog(pamh, LOG_ERR,
+	           "helper %s did not answer within %d s or broke the pipe; "
+	           "failing closed",
+	           o->helper, timeout);
+	kill(pid, SIGKILL);
+	killed = 1;
+wait:
+	while (waitpid(pid, &status, 0) < 0) {
+		if (errno != EINTR) {
+			status = -1;
+			break;
+		}
+	}
+	if (killed)
+		goto restore;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		if (WIFSIGNALED(status))
+			pam_syslog(pamh, LOG_ERR, "helper %s died of signal %d; failing closed",
+			           o->helper, WTERMSIG(status));
+		else
+			pam_syslog(pamh, LOG_ERR, "helper %s exited with status %d; failing closed",
+			           o->helper, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		goto restore;
+	}
+	buf[got] = '\0';
+	*reply = json_loadb(buf, got, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(*reply) || !json_is_string(json_object_get(*reply, "result")) ||
+	    !json_is_string(json_object_get(*reply, "reason"))) {
+		pam_syslog(pamh, LOG_ERR, "helper %s replied garbage; failing closed", o->helper);
+		json_decref(*reply);
+		*reply = NULL;
+		goto restore;
+	}
+	rc = 0;
+restore:
+	sigaction(SIGCHLD, &sa_old, NULL);
+out:
+	explicit_bzero(buf, sizeof(buf));
+	for (int i = 0; i < 2; i++) {
+		if (in[i] >= 0)
+			close(in[i]);
+		if (out[i] >= 0)
+			close(out[i]);
+	}
+	return rc;
+}
+
+static const char *item_str(pam_handle_t *pamh, int item)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, item, &v) != PAM_SUCCESS || v == NULL)
+		return "";
+	return v;
+}
+
+/* Build, send, receive.  code may be NULL.  Returns the reply or NULL. */
+static json_t *ask(pam_handle_t *pamh, const struct opts *o, const char *phase, const char *user,
+                   const char *code, const char *grant, const char *session, int timeout)
+{
+	json_t *req, *reply = NULL;
+	char *text;
+
+	req = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "v", IG_PROTO_VERSION, "phase",
+	                phase, "config", o->config, "user", user, "rhost",
+	                item_str(pamh, PAM_RHOST), "service", item_str(pamh, PAM_SERVICE), "tty",
+	                item_str(pamh, PAM_TTY));
+	if (req == NULL)
+		return NULL;
+	if ((code && json_object_set_new(req, "code", json_string(code)) != 0) ||
+	    (grant && json_object_set_new(req, "grant", json_string(grant)) != 0) ||
+	    (session && json_object_set_new(req, "session", json_string(session)) != 0)) {
+		json_decref(req);
+		return NULL;
+	}
+	text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	if (text == NULL)
+		return NULL;
+	if (strlen(text) < IG_PROTO_MAX_REQUEST)
+		(void)run_helper(pamh, o, timeout, text, &reply);
+	else
+		pam_syslog(pamh, LOG_ERR, "request too large");
+	ig_free_secret_str(text);
+	if (reply && o->debug)
+		pam_syslog(pamh, LOG_DEBUG, "%s: %s (%s)", phase,
+		           json_string_value(json_object_get(reply, "result")),
+		           json_string_value(json_object_get(reply, "reason")));
+	return reply;
+}
+
+static int result_code(json_t *reply, int fail)
+{
+	const char *r = reply ? json_string_value(json_object_get(reply, "result")) : NULL;
+
+	if (r == NULL)
+		return fail;
+	if (strcmp(r, IG_RESULT_SUCCESS) == 0)
+		return PAM_SUCCESS;
+	if (strcmp(r, IG_RESULT_AUTH_ERR) == 0)
+		return PAM_AUTH_ERR;
+	if (strcmp(r, IG_RESULT_PERM_DENIED) == 0)
+		return PAM_PERM_DENIED;
+	if (strcmp(r, IG_RESULT_SESSION_ERR) == 0)
+		return PAM_SESSION_ERR;
+	return fail;
+}
+
+static void show_messages(pam_handle_t *pamh, json_t *reply)
+{
+	json_t *m = json_object_get(reply, "messages"), *v;
+	size_t i;
+
+	if (!json_is_array(m))
+		return;
+	json_array_foreach(m, i, v)
+	{
+		if (i >= 16)
+			break;
+		if (json_is_string(v))
+			(void)pam_info(pamh, "%.*s", 1024, json_string_value(v));
+	}
+}
+
+static int get_user(pam_handle_t *pamh, const char **user)
+{
+	if (pam_get_user(pamh, user, NULL) != PAM_SUCCESS || *user == NULL || (*user)[0] == '\0')
+		return -1;
+	return 0;
+}
+
+static int id_ok(const char *id)
+{
+	if (id == NULL || strlen(id) != IG_ID_HEX_LEN)
+		return 0;
+	for (size_t i = 0; i < IG_ID_HEX_LEN; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+PUBLIC int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct opts o;
+	const char *user = NULL;
+	char *code = NULL;
+	json_t *reply;
+	int rc;
+
+	(void)flags;
+	if (parse_opts(pamh, argc, argv, &o) != 0)
+		return PAM_AUTH_ERR;
+	if (get_user(pamh, &user) != 0)
+		return PAM_AUTH_ERR;
+	/* Everyone gets the same prompt, whatever will decide the login. */
+	if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &code, "%s", IG_PROMPT) != PAM_SUCCESS ||
+	    code == NULL) {
+		ig_free_secret_str(code);
+		return PAM_AUTH_ERR;
+	}
+	reply = ask(pamh, &o, "auth", user, code, NULL, NULL, o.timeout ? o.timeout : 10);
+	ig_free_secret_str(code);
+	rc = result_code(reply, PAM_AUTH_ERR);
+	if (rc == PAM_SUCCESS) {
+		const char *grant = json_string_value(json_object_get(reply, "grant"));
+		char env[sizeof(IG_ENV_GRANT) + IG_ID_HEX_LEN + 2];
+
+		/* sshd loses pam_set_data between auth and session; the PAM
+		 * environment survives, so the grant id travels there. */
+		if (!id_ok(grant) || ig_bfmt(env, sizeof(env), "%s=%s", IG_ENV_GRANT, grant) != 0 ||
+		    pam_putenv(pamh, env) != PAM_SUCCESS)
+			rc = PAM_AUTH_ERR;
+	} else if (rc != PAM_AUTH_ERR) {
+		rc = PAM_AUTH_ERR;
+	}
+	json_decref(reply);
+	return rc;
+}
+
+PUBLIC int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	/* Credentials are issued at open_session, when the session exists. */
+	return PAM_SUCCESS;
+}
+
+PUBLIC int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct opts o;
+	const char *user = NULL;
+	json_t *reply;
+	int rc;
+
+	(void)flags;
+	if (parse_opts(pamh, argc, argv, &o) != 0)
+		return PAM_PERM_DENIED;
+	if (get_user(pamh, &user) != 0)
+		return PAM_PERM_DENIED;
+	reply = ask(pamh, &o, "account", user, NULL, NULL, NULL, o.timeout ? o.timeout : 10);
+	rc = result_code(reply, PAM_PERM_DENIED);
+	if (rc != PAM_SUCCESS)
+		rc = PAM_PERM_DENIED;
+	json_decref(reply);
+	return rc;
+}
+
+static void apply_env(pam_handle_t *pamh, json_t *reply)
+{
+	json_t *env = json_object_get(reply, "env"), *v;
+	const char *k;
+
+	if (!json_is_object(env))
+		return;
+	json_object_foreach(env, k, v)
+	{
+		char kv[4096];
+
+		/* Only the variables the helper is known to set. */
+		if (strcmp(k, "AWS_SHARED_CREDENTIALS_FILE") != 0 &&
+		    strcmp(k, "AWS_CONFIG_FILE") != 0 && strcmp(k, "AWS_REGION") != 0 &&
+		    strcmp(k, "AWS_PROFILE") != 0 && strcmp(k, IG_ENV_SESSION) != 0)
+			continue;
+		if (!json_is_string(v) || strchr(json_string_value(v), '\n') ||
+		    ig_bfmt(kv, sizeof(kv), "%s=%s", k, json_string_value(v)) != 0)
+			continue;
+		(void)pam_putenv(pamh, kv);
+	}
+}
+
+PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct opts o;
+	const char *user = NULL, *grant;
+	char *gcopy = NULL;
+	json_t *reply;
+	int rc;
+
+	(void)flags;
+	if (parse_opts(pamh, argc, argv, &o) != 0)
+		return PAM_SESSION_ERR;
+	if (get_user(pamh, &user) != 0)
+		return PAM_SESSION_ERR;
+	grant = pam_getenv(pamh, IG_ENV_GRANT);
+	if (grant && (gcopy = strdup(grant)) == NULL)
+		return PAM_SESSION_ERR;
+	/* The grant is single-use: drop it from the environment before the
+	 * session (and the user's shell) can see it. */
+	if (grant)
+		(void)pam_putenv(pamh, IG_ENV_GRANT);
+	reply = ask(pamh, &o, "open_session", user, NULL, gcopy, NULL, o.timeout ? o.timeout : 60);
+	free(gcopy);
+	rc = result_code(reply, PAM_SESSION_ERR);
+	if (reply) {
+		show_messages(pamh, reply);
+		if (rc == PAM_SUCCESS)
+			apply_env(pamh, reply);
+	}
+	json_decref(reply);
+	return rc;
+}
+
+PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct opts o;
+	const char *user = NULL, *sid;
+	char *scopy = NULL;
+	json_t *reply;
+	int rc;
+
+	(void)flags;
+	if (parse_opts(pamh, argc, argv, &o) != 0)
+		return PAM_SESSION_ERR;
+	if (get_user(pamh, &user) != 0)
+		return PAM_SESSION_ERR;
+	sid = pam_getenv(pamh, IG_ENV_SESSION);
+	if (sid && (scopy = strdup(sid)) == NULL)
+		return PAM_SESSION_ERR;
+	reply = ask(pamh, &o, "close_session", user, NULL, NULL, scopy, o.timeout ? o.timeout : 30);
+	free(scopy);
+	rc = result_code(reply, PAM_SESSION_ERR);
+	json_decref(reply);
+	return rc;
+}
