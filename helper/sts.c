@@ -733,7 +733,11 @@ static void job_detach(struct run *rn, struct job *j)
 		curl_easy_cleanup(j->easy);
 		j->easy = NULL;
 	}
-	curl_slist_free_all(j->hdrs); /* holds the token header: libcurl copies, we can't wipe */
+	/* The list holds the base session token and the signature: wipe our
+	 * copies (libcurl's own request buffers are beyond our reach). */
+	for (struct curl_slist *l = j->hdrs; l != NULL; l = l->next)
+		explicit_bzero(l->data, strlen(l->data));
+	curl_slist_free_all(j->hdrs);
 	j->hdrs = NULL;
 }
 

@@ -165,8 +165,9 @@ int ig_sts_assume_role_body(const struct ig_sts_assume_req *req, char **body) IG
  * necessarily NUL-terminated, at most IG_STS_MAX_RESPONSE.
  *
  * ig_sts_parse_assume_role: an AssumeRoleResponse into out->creds,
- * assumed_role_arn/id, source_identity, request_id.  now is the clock for
- * the expiration check (the credentials must not be expired).  Returns 0 or
+ * assumed_role_arn/id, source_identity, request_id; out must be zeroed (or
+ * cleared with ig_sts_role_result_clear) before.  now is the clock for the
+ * expiration check (the credentials must not be expired).  Returns 0 or
  * IG_ERR_PARSE (out then holds nothing to free), IG_ERR_NOMEM.
  *
  * ig_sts_parse_error: an ErrorResponse; code receives the Error/Code
