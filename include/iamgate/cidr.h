@@ -82,8 +82,8 @@ int ig_cidr_parse_len(const char *s, size_t len, struct ig_cidr *out) IG_MUST_CH
 
 /*
  * "ADDR/LEN" text of cidr into buf (cap >= IG_CIDRSTRLEN), normalised like
- * ig_addr_format.  Returns 0, IG_ERR_INVAL (NULL, bad family or prefix) or
- * IG_ERR_RANGE (cap too small; buf is then "" if cap > 0).
+ * ig_addr_format.  Returns 0, IG_ERR_INVAL (NULL, bad family or prefix, host
+ * bits set) or IG_ERR_RANGE (cap too small; buf is then "" if cap > 0).
  */
 int ig_cidr_format(const struct ig_cidr *cidr, char *buf, size_t cap) IG_MUST_CHECK;
 
