@@ -1445,6 +1445,82 @@ static void t_cli_show(void **state)
 	assert_non_null(strstr(out, "TIME (local)"));
 }
 
+/* The shipped logrotate configuration, run for real against a test log. */
+static int run_logrotate(const char *conf, const char *statef)
+{
+	char outp[PATH_MAX];
+	pid_t pid;
+	int st, fd;
+
+	assert_int_equal(ig_bfmt(outp, sizeof(outp), "%s/logrotate.out", g_dir), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char *const argv[] = {"logrotate", "-f", "-s", (char *)statef, (char *)conf, NULL};
+		char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+		fd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execve("/usr/sbin/logrotate", argv, envp);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		char *o = slurp(outp, NULL);
+		printf("#   logrotate: %s\n", o);
+		free(o);
+	}
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void t_logrotate(void **state)
+{
+	char src[PATH_MAX], conf[PATH_MAX], statef[PATH_MAX], out[8192], err[4096];
+	char *text, *a, *b;
+	struct stat st;
+	int fd, rc;
+
+	(void)state;
+	if (access("/usr/sbin/logrotate", X_OK) != 0) {
+		printf("# skip: logrotate is not installed (Debian package logrotate)\n");
+		skip();
+	}
+	assert_int_equal(ig_bfmt(src, sizeof(src), "%s/packaging/logrotate/iamgate", IG_SOURCE_DIR),
+	                 0);
+	assert_int_equal(ig_bfmt(conf, sizeof(conf), "%s/logrotate.conf", g_dir), 0);
+	assert_int_equal(ig_bfmt(statef, sizeof(statef), "%s/logrotate.state", g_dir), 0);
+	text = slurp(src, NULL);
+	/* Point it at the test log; use group root unless iamgate-audit exists. */
+	a = subst(text, "/var/log/iamgate/audit.jsonl", g_log);
+	b = getgrnam("iamgate-audit") ? strdup(a) : subst(a, "root iamgate-audit", "root root");
+	fd = open(conf, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b, strlen(b)), (ssize_t)strlen(b));
+	close(fd);
+	free(text);
+	free(a);
+	free(b);
+
+	append_n(g_log, 3, T0);
+	assert_int_equal(run_logrotate(conf, statef), 0);
+	assert_int_equal(stat(g_log, &st), 0); /* "create": a new, empty log */
+	assert_int_equal(st.st_size, 0);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	append_n(g_log, 2, T0 + 10000);
+	assert_int_equal(run_logrotate(conf, statef), 0);
+	append_n(g_log, 2, T0 + 20000);
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "verify", "--log", g_log,
+	             "--rotated", (char *)NULL);
+	printf("#   %s", out);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "(3 files): 10 lines, chain intact (seq 1..10)"));
+	/* Without the older files, the newest still verifies and says it continues. */
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "verify", "--log", g_log,
+	             (char *)NULL);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "continues an earlier log"));
+}
+
 /* An auditor is not root: reading works, the head file is not needed. */
 static void t_nonroot_reader(void **state)
 {
@@ -1494,6 +1570,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(t_rotation_writer_creates, setup, teardown),
 	        cmocka_unit_test_setup_teardown(t_rotation_head_fallback, setup, teardown),
 	        cmocka_unit_test_setup_teardown(t_rotation_torn_predecessor, setup, teardown),
+	        cmocka_unit_test_setup_teardown(t_logrotate, setup, teardown),
 	        cmocka_unit_test_setup_teardown(t_torn_tail, setup, teardown),
 	        cmocka_unit_test_setup_teardown(t_torn_before_newline, setup, teardown),
 	        cmocka_unit_test_setup_teardown(t_concurrency, setup, teardown),
