@@ -711,12 +711,14 @@ static int lock_bounded(int fd, int op, int timeout_ms)
 		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >=
 		    timeout_ms)
 			return IG_ERR_LOCK;
-		/* Short randomized naps: many waiters poll without convoying. */
+		/* Short randomized naps (0.1..1 ms): many waiters poll without
+		 * convoying.  Polling is not FIFO; the bound keeps a starved
+		 * writer from hanging a login. */
 		jitter = jitter * 1103515245u + 12345u;
 		nap.tv_sec = 0;
 		nap.tv_nsec = (wait_us + (long)(jitter % (unsigned)wait_us)) * 1000;
 		(void)nanosleep(&nap, NULL);
-		if (wait_us < 2000)
+		if (wait_us < 500)
 			wait_us *= 2;
 	}
 }

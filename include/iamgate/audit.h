@@ -9,11 +9,16 @@
  * hash it follows (64 zeros for a brand-new chain, or the last hash of the
  * rotated file).  seq increases by one per line across rotation.
  *
- * Appends take an exclusive flock (on the head file NAME.head, see Files),
- * find the chain head (last line), write one line with a single write(2) and fsync before returning.
- * A torn final line (no trailing newline, e.g. a writer killed mid-write) is
- * terminated and followed by an "audit_torn_tail" line, so it is never merged
- * into the next record; verify reports it.
+ * Appends take an exclusive flock (on the head file NAME.head, see Files;
+ * polled, bounded by lock_timeout_ms), open the log O_RDWR|O_APPEND|
+ * O_NOFOLLOW (read access is for the tail), find the chain head by reading
+ * at most 64 KiB from the end, write each line with a single write(2) and
+ * fsync before returning.  A torn final line (no trailing newline, e.g. a
+ * writer killed mid-write, or a last line that is not a record) is
+ * terminated and followed by an "audit_torn_tail" line (decision info,
+ * reason torn_tail_detected, prev = hash of the fragment, seq = last
+ * record's + 1) in the same write(2), so it is never merged into the next
+ * record; verify reports it as "torn" and walks on.
  *
  * Lines never contain secrets, session tokens or typed codes: callers pass
  * only what may be logged.  Each event is also sent to syslog (LOG_AUTHPRIV)
