@@ -21,7 +21,7 @@ HELPER=${HELPER:-$BUILD/iamgate-helper}
 CLI=${CLI:-$BUILD/iamgate}
 
 pam_cleanup() {
-	for u in alice bob carol dave; do userdel "${P}$u" >/dev/null 2>&1; done
+	for u in alice bob carol dave $EXTRA_USERS; do userdel "${P}$u" >/dev/null 2>&1; done
 	for g in dev pii; do groupdel "${P}$g" >/dev/null 2>&1; done
 	rm -rf "$T"
 }
@@ -82,6 +82,18 @@ pam_setup() {
 }
 
 code_for() { oathtool --totp -b "$1"; }
+
+# extra_user NAME: another enrolled app developer (secret in $SECRET_<NAME>), so
+# tests need not wait for a fresh time step to log in again.
+EXTRA_USERS=""
+extra_user() {
+	local s
+	s=$(head -c 20 /dev/urandom | base32 | tr -d '=')
+	useradd -M -N -g "${P}dev" -s /bin/sh "${P}$1"
+	EXTRA_USERS="$EXTRA_USERS $1"
+	printf -v "SECRET_$1" '%s' "$s"
+	echo "$s" | "$CLI" enroll --config "$CONFIG" --import-base32 - --no-verify "${P}$1" >/dev/null
+}
 
 # pt RHOST USER CODE OPS... : pamtester under pam_wrapper; output in $OUT, status in $RC.
 pt() {
