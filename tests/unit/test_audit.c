@@ -795,6 +795,7 @@ static double run_writers(int nw, int per)
 	double t0 = now_s();
 	int st;
 
+	fflush(stdout); /* children must not inherit (and repeat) buffered output */
 	for (int w = 0; w < nw; w++) {
 		pids[w] = fork();
 		assert_true(pids[w] >= 0);
@@ -864,6 +865,7 @@ static void t_kill9(void **state)
 	(void)state;
 	for (int round = 0; round < ROUNDS; round++) {
 		struct timespec nap;
+		fflush(stdout);
 		for (int w = 0; w < NW; w++) {
 			pids[w] = fork();
 			assert_true(pids[w] >= 0);
@@ -933,6 +935,7 @@ static void t_lock_timeout(void **state)
 	/* A writer stuck holding the writers' lock: bounded wait, then an error. */
 	assert_int_equal(ig_bfmt(hp, sizeof(hp), "%s.head", g_log), 0);
 	assert_int_equal(pipe(p), 0);
+	fflush(stdout);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -1462,6 +1465,7 @@ static int run_logrotate(const char *conf, const char *statef)
 	int st, fd;
 
 	assert_int_equal(ig_bfmt(outp, sizeof(outp), "%s/logrotate.out", g_dir), 0);
+	fflush(stdout);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -1542,6 +1546,7 @@ static void t_nonroot_reader(void **state)
 	assert_int_equal(chmod(g_log, 0644), 0); /* stands in for group iamgate-audit */
 	assert_int_equal(ig_bfmt(lnk, sizeof(lnk), "%s/link.jsonl", g_dir), 0);
 	assert_int_equal(symlink(g_log, lnk), 0);
+	fflush(stdout);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
