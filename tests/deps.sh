@@ -9,7 +9,7 @@ PKGS=(
 	libxml2-dev libqrencode-dev libcmocka-dev
 	libpam-wrapper libnss-wrapper pamtester oathtool libpam-oath libpam-google-authenticator
 	openssh-server openssh-client awscli python3 python3-botocore openssl curl
-	jq procps psmisc iproute2 passwd
+	jq procps psmisc iproute2 passwd logrotate
 	debhelper dpkg-dev fakeroot lintian
 )
 

@@ -8,6 +8,14 @@
 PAMWRAP=/usr/lib/x86_64-linux-gnu/libpam_wrapper.so
 [ -f "$PAMWRAP" ] || PAMWRAP=$(ls /usr/lib/*/libpam_wrapper.so 2>/dev/null | head -1)
 
+# Under the ASan+UBSan build the module needs the sanitizer runtimes loaded
+# first into pamtester (which is not instrumented).
+PRELOAD=$PAMWRAP
+if [ "${IG_ASAN:-0}" = 1 ]; then
+	PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so) $PAMWRAP"
+	export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+fi
+
 # Short unique prefix: user names stay under 32 characters.
 P=ig$(printf '%x' $(( ($$ + RANDOM) % 65536 )))
 T=$(mktemp -d "$BUILD/t-pam.XXXXXX")
@@ -102,7 +110,7 @@ pt() {
 	local rh=()
 	[ -n "$rhost" ] && rh=(-I "rhost=$rhost")
 	[ -n "$code" ] && printf '%s\n' "$code" >>"$T/codes-typed"
-	OUT=$(printf '%s\n' "$code" | env LD_PRELOAD="$PAMWRAP" PAM_WRAPPER=1 \
+	OUT=$(printf '%s\n' "$code" | env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 \
 		PAM_WRAPPER_SERVICE_DIR="$T/pam.d" ${PT_ENV:-} \
 		pamtester -v "${rh[@]}" iamgate "$user" "$@" 2>&1)
 	RC=$?

@@ -1,0 +1,346 @@
+/*
+ * test_gate.c - the helper's decision point in process (so ASan and
+ * valgrind see every path): requests in, replies and audit lines out, with
+ * an injected clock.  Uses the root user and group, which exist everywhere.
+ */
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "iamgate/gate.h"
+#include "iamgate/totp.h"
+#include "iamgate/util.h"
+
+static char dir[4096], cfgpath[4200], state[4200], auditp[4200], grants[4200];
+static const uint8_t secret[] = "12345678901234567890";
+static const struct ig_totp_params tp = {6, 30, 1, 5, 900};
+static time_t now = 2000000000;
+
+static void write_text(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	assert_int_equal(fchmod(fd, mode), 0);
+	close(fd);
+}
+
+static void write_config(const char *extra)
+{
+	char text[8192];
+	assert_int_equal(
+	        ig_bfmt(text, sizeof(text),
+	                "{ \"allowlists\": { \"lo\": [\"127.0.0.0/8\"] },"
+	                "  \"groups\": { \"root\": { \"allow_from\": [\"lo\"], \"roles\": [\"ro\"] "
+	                "} },"
+	                "  \"roles\": { \"ro\": { \"arn\": \"arn:aws:iam::111122223333:role/ro\" } "
+	                "},"
+	                "  \"totp\": { \"state_dir\": \"%s\", \"max_failures\": 5 },"
+	                "  \"audit\": { \"path\": \"%s\", \"syslog\": false },"
+	                "  \"session\": { \"dir\": \"%s/sessions\", \"grant_dir\": \"%s\" } %s }",
+	                state, auditp, dir, grants, extra ? extra : ""),
+	        0);
+	write_text(cfgpath, text, 0600);
+}
+
+static int setup(void **st)
+{
+	int dfd;
+	(void)st;
+	if (ig_bfmt(dir, sizeof(dir), "%s/build/t-gate.XXXXXX", IG_SOURCE_DIR) != 0 ||
+	    mkdtemp(dir) == NULL || chmod(dir, 0755) != 0)
+		return -1;
+	if (ig_bfmt(cfgpath, sizeof(cfgpath), "%s/iamgate.json", dir) ||
+	    ig_bfmt(state, sizeof(state), "%s/state", dir) ||
+	    ig_bfmt(auditp, sizeof(auditp), "%s/audit.jsonl", dir) ||
+	    ig_bfmt(grants, sizeof(grants), "%s/grants", dir))
+		return -1;
+	if (mkdir(state, 0700) != 0)
+		return -1;
+	write_config(NULL);
+	dfd = open(state, O_RDONLY | O_DIRECTORY);
+	if (dfd < 0 || ig_totp_enroll(dfd, "root", secret, 20, now, 1) != 0)
+		return -1;
+	close(dfd);
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	return nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static json_t *req(const char *phase, const char *user, const char *rhost, const char *code,
+                   const char *grant)
+{
+	json_t *r = json_pack("{s:i, s:s, s:s, s:s, s:s}", "v", 1, "phase", phase, "config",
+	                      cfgpath, "user", user, "service", "sshd");
+	assert_non_null(r);
+	if (rhost)
+		json_object_set_new(r, "rhost", json_string(rhost));
+	if (code)
+		json_object_set_new(r, "code", json_string(code));
+	if (grant)
+		json_object_set_new(r, "grant", json_string(grant));
+	return r;
+}
+
+/* Run a request; return the reply (caller decrefs). */
+static json_t *run(json_t *rq)
+{
+	struct ig_gate_env env = {.now = now, .host = "bastion-test"};
+	json_t *rep = ig_gate_handle(rq, &env);
+	json_decref(rq);
+	assert_non_null(rep);
+	return rep;
+}
+
+static void expect(json_t *rep, const char *result, const char *reason)
+{
+	const char *res = json_string_value(json_object_get(rep, "result"));
+	const char *rea = json_string_value(json_object_get(rep, "reason"));
+	if (strcmp(res, result) != 0 || strcmp(rea, reason) != 0)
+		fail_msg("expected %s/%s, got %s/%s", result, reason, res, rea);
+}
+
+/* The last audit line has event, decision, reason. */
+static void audited(const char *event, const char *decision, const char *reason)
+{
+	char line[16384] = "", buf[16384];
+	json_t *j;
+	FILE *f = fopen(auditp, "r");
+	assert_non_null(f);
+	while (fgets(buf, sizeof(buf), f))
+		memcpy(line, buf, sizeof(line));
+	fclose(f);
+	j = json_loads(line, 0, NULL);
+	assert_non_null(j);
+	if (strcmp(json_string_value(json_object_get(j, "event")), event) != 0 ||
+	    strcmp(json_string_value(json_object_get(j, "decision")), decision) != 0 ||
+	    strcmp(json_string_value(json_object_get(j, "reason")), reason) != 0)
+		fail_msg("audit line %s does not say %s/%s/%s", line, event, decision, reason);
+	json_decref(j);
+}
+
+static void code_now(char out[9])
+{
+	assert_int_equal(ig_totp_code_at(secret, 20, now, &tp, out), 0);
+}
+
+static void test_auth_allow_grant_then_session(void **st)
+{
+	char code[9], gpath[4300];
+	json_t *rep;
+	const char *grant;
+	struct stat sb;
+	(void)st;
+	now += 60;
+	code_now(code);
+	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+	expect(rep, "success", "ok");
+	audited("auth", "allow", "ok");
+	grant = json_string_value(json_object_get(rep, "grant"));
+	assert_non_null(grant);
+	assert_int_equal(strlen(grant), 64);
+	assert_int_equal(ig_bfmt(gpath, sizeof(gpath), "%s/%s.json", grants, grant), 0);
+	assert_int_equal(stat(gpath, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
+	/* open_session consumes it: no aws section, so nothing is issued. */
+	json_t *rep2 = run(req("open_session", "root", "127.0.0.1", NULL, grant));
+	expect(rep2, "success", "aws_not_configured");
+	assert_int_not_equal(stat(gpath, &sb), 0);
+	/* The same grant again: gone. */
+	json_t *rep3 = run(req("open_session", "root", "127.0.0.1", NULL, grant));
+	expect(rep3, "success", "grant_unknown_or_used");
+	audited("open_session", "deny", "grant_unknown_or_used");
+	json_decref(rep);
+	json_decref(rep2);
+	json_decref(rep3);
+}
+
+static void test_auth_denies(void **st)
+{
+	char code[9];
+	json_t *rep;
+	(void)st;
+	now += 60;
+	code_now(code);
+	rep = run(req("auth", "root", "10.1.2.3", code, NULL));
+	expect(rep, "auth_err", "rhost_not_allowed");
+	audited("auth", "deny", "rhost_not_allowed");
+	assert_null(json_object_get(rep, "grant"));
+	json_decref(rep);
+	rep = run(req("auth", "root", "127.0.0.1", "000000", NULL));
+	expect(rep, "auth_err", "bad_code");
+	json_decref(rep);
+	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+	expect(rep, "success", "ok");
+	json_decref(rep);
+	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+	expect(rep, "auth_err", "replayed_code");
+	audited("auth", "deny", "replayed_code");
+	json_decref(rep);
+	rep = run(req("auth", "root", NULL, code, NULL));
+	expect(rep, "auth_err", "rhost_missing");
+	json_decref(rep);
+	rep = run(req("auth", "root", "bastion.example", code, NULL));
+	expect(rep, "auth_err", "rhost_not_an_address");
+	json_decref(rep);
+	rep = run(req("auth", "a/b", "127.0.0.1", code, NULL));
+	expect(rep, "auth_err", "user_name_unsafe");
+	audited("auth", "deny", "user_name_unsafe");
+	json_decref(rep);
+}
+
+static void test_bad_requests(void **st)
+{
+	json_t *rep, *r;
+	(void)st;
+	r = req("auth", "root", "127.0.0.1", "1", NULL);
+	json_object_set_new(r, "v", json_integer(2));
+	rep = run(r);
+	expect(rep, "system_err", "bad_request");
+	json_decref(rep);
+	r = req("auth", "root", "127.0.0.1", "1", NULL);
+	json_object_set_new(r, "extra", json_string("x"));
+	rep = run(r);
+	expect(rep, "system_err", "bad_request");
+	json_decref(rep);
+	rep = run(req("sudo", "root", "127.0.0.1", NULL, NULL));
+	expect(rep, "system_err", "bad_request");
+	json_decref(rep);
+	r = req("auth", "root", "127.0.0.1", "1", NULL);
+	json_object_set_new(r, "rhost", json_integer(5));
+	rep = run(r);
+	expect(rep, "system_err", "bad_request");
+	json_decref(rep);
+	rep = run(json_array());
+	expect(rep, "system_err", "bad_request");
+	json_decref(rep);
+}
+
+static void test_account(void **st)
+{
+	json_t *rep;
+	(void)st;
+	rep = run(req("account", "root", "127.0.0.1", NULL, NULL));
+	expect(rep, "success", "ok");
+	audited("account", "allow", "ok");
+	json_decref(rep);
+	rep = run(req("account", "root", "192.0.2.1", NULL, NULL));
+	expect(rep, "perm_denied", "rhost_not_allowed");
+	audited("account", "deny", "rhost_not_allowed");
+	json_decref(rep);
+}
+
+static void test_grant_checks(void **st)
+{
+	char code[9];
+	json_t *rep, *rep2;
+	char grant[65];
+	(void)st;
+	now += 60;
+	code_now(code);
+	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+	expect(rep, "success", "ok");
+	memcpy(grant, json_string_value(json_object_get(rep, "grant")), 65);
+	json_decref(rep);
+	/* From another address: refused, and the grant is spent. */
+	rep2 = run(req("open_session", "root", "127.0.0.2", NULL, grant));
+	expect(rep2, "success", "grant_rhost_mismatch");
+	audited("open_session", "deny", "grant_rhost_mismatch");
+	json_decref(rep2);
+	rep2 = run(req("open_session", "root", "127.0.0.1", NULL, "../../etc/passwd"));
+	expect(rep2, "success", "grant_malformed");
+	json_decref(rep2);
+	rep2 = run(req("open_session", "root", "127.0.0.1", NULL, NULL));
+	expect(rep2, "success", "no_grant");
+	json_decref(rep2);
+	/* Expired. */
+	now += 60;
+	code_now(code);
+	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+	memcpy(grant, json_string_value(json_object_get(rep, "grant")), 65);
+	json_decref(rep);
+	now += 600;
+	rep2 = run(req("open_session", "root", "127.0.0.1", NULL, grant));
+	expect(rep2, "success", "grant_expired");
+	json_decref(rep2);
+	rep2 = run(req("close_session", "root", "127.0.0.1", NULL, NULL));
+	expect(rep2, "success", "no_session_credentials");
+	audited("close_session", "allow", "no_session_credentials");
+	json_decref(rep2);
+}
+
+static void test_config_refused_denies(void **st)
+{
+	char code[9];
+	json_t *rep;
+	(void)st;
+	now += 60;
+	code_now(code);
+	write_config(", \"bogus\": 1");
+	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+	expect(rep, "auth_err", "config_refused");
+	json_decref(rep);
+	write_config(NULL);
+	assert_int_equal(chmod(cfgpath, 0666), 0);
+	rep = run(req("account", "root", "127.0.0.1", NULL, NULL));
+	expect(rep, "perm_denied", "config_refused");
+	json_decref(rep);
+	assert_int_equal(chmod(cfgpath, 0600), 0);
+}
+
+static void test_audit_unwritable_denies(void **st)
+{
+	char code[9];
+	json_t *rep;
+	(void)st;
+	now += 60;
+	code_now(code);
+	/* Replace the log with a symlink: never followed, so no record, so deny. */
+	char moved[4300];
+	assert_int_equal(ig_bfmt(moved, sizeof(moved), "%s.keep", auditp), 0);
+	assert_int_equal(rename(auditp, moved), 0);
+	assert_int_equal(symlink("/dev/null", auditp), 0);
+	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+	expect(rep, "auth_err", "audit_unavailable");
+	assert_null(json_object_get(rep, "grant"));
+	json_decref(rep);
+	assert_int_equal(unlink(auditp), 0);
+	assert_int_equal(rename(moved, auditp), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_auth_allow_grant_then_session),
+	        cmocka_unit_test(test_auth_denies),
+	        cmocka_unit_test(test_bad_requests),
+	        cmocka_unit_test(test_account),
+	        cmocka_unit_test(test_grant_checks),
+	        cmocka_unit_test(test_config_refused_denies),
+	        cmocka_unit_test(test_audit_unwritable_denies),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
