@@ -60,9 +60,9 @@ $(BUILD)/iamgate: helper/prog_cli.c $(BUILD)/libiamgate.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< $(BUILD)/libiamgate.a $(PKG_LIBS)
 
 # The module: thin adaptor, libpam + jansson only, exports only pam_sm_*.
-$(BUILD)/pam_iamgate.so: pam_module/pam_iamgate.c pam_module/pam_iamgate.map helper/util.c helper/error.c $(wildcard include/iamgate/*.h) | $(BUILD)/obj
+$(BUILD)/pam_iamgate.so: pam_module/pam_iamgate.c pam_module/pam_iamgate.map helper/util.c helper/error.c helper/protocol.c $(wildcard include/iamgate/*.h) | $(BUILD)/obj
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -shared $(LDHARDEN) \
-	  -Wl,--version-script=pam_module/pam_iamgate.map -o $@ $< helper/util.c helper/error.c \
+	  -Wl,--version-script=pam_module/pam_iamgate.map -o $@ $< helper/util.c helper/error.c helper/protocol.c \
 	  $(shell pkg-config --libs jansson) -lpam
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libiamgate.a | $(BUILD)/tests

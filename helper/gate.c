@@ -27,20 +27,8 @@
 #include "iamgate/totp.h"
 #include "iamgate/util.h"
 
-struct req {
-	const char *phase;
-	const char *config;
-	const char *user;
-	const char *rhost;
-	const char *service;
-	const char *tty;
-	const char *code;
-	const char *grant;
-	const char *session;
-};
-
 struct call {
-	struct req rq;
+	struct ig_proto_request rq;
 	const struct ig_gate_env *env;
 	struct ig_config *cfg;
 	struct ig_audit_opts aopts;
@@ -116,58 +104,6 @@ static void decide(struct call *c, int allow, const char *reason, json_t *extra)
 	set_result(c, allow ? IG_RESULT_SUCCESS : deny_result(phase), reason);
 }
 
-static const char *get_str(json_t *o, const char *k)
-{
-	json_t *v = json_object_get(o, k);
-	const char *s;
-
-	if (!json_is_string(v))
-		return NULL;
-	s = json_string_value(v);
-	/* Embedded NULs or oversize values are malformed, never truncated. */
-	if (strlen(s) != json_string_length(v) || strlen(s) > IG_PROTO_MAX_FIELD)
-		return NULL;
-	return s;
-}
-
-static int parse_request(json_t *rq, struct req *r)
-{
-	static const char *const keys[] = {"v",   "phase", "config", "user",    "rhost", "service",
-	                                   "tty", "code",  "grant",  "session", NULL};
-	const char *key;
-	json_t *v;
-
-	memset(r, 0, sizeof(*r));
-	if (!json_is_object(rq))
-		return IG_ERR_PARSE;
-	json_object_foreach(rq, key, v)
-	{
-		int ok = 0;
-		for (size_t i = 0; keys[i]; i++)
-			ok |= strcmp(key, keys[i]) == 0;
-		if (!ok || (strcmp(key, "v") != 0 && !json_is_string(v)))
-			return IG_ERR_PARSE;
-	}
-	v = json_object_get(rq, "v");
-	if (!json_is_integer(v) || json_integer_value(v) != IG_PROTO_VERSION)
-		return IG_ERR_PARSE;
-	r->phase = get_str(rq, "phase");
-	r->config = get_str(rq, "config");
-	r->user = get_str(rq, "user");
-	r->rhost = get_str(rq, "rhost");
-	r->service = get_str(rq, "service");
-	r->tty = get_str(rq, "tty");
-	r->code = get_str(rq, "code");
-	r->grant = get_str(rq, "grant");
-	r->session = get_str(rq, "session");
-	if (r->phase == NULL || r->config == NULL || r->user == NULL)
-		return IG_ERR_PARSE;
-	if (strcmp(r->phase, "auth") != 0 && strcmp(r->phase, "account") != 0 &&
-	    strcmp(r->phase, "open_session") != 0 && strcmp(r->phase, "close_session") != 0)
-		return IG_ERR_PARSE;
-	return 0;
-}
-
 static int new_id(char out[IG_ID_HEX_LEN + 1])
 {
 	uint8_t rnd[IG_ID_HEX_LEN / 2];
@@ -177,16 +113,6 @@ static int new_id(char out[IG_ID_HEX_LEN + 1])
 		return r;
 	ig_hex(rnd, sizeof(rnd), out);
 	return 0;
-}
-
-static int id_ok(const char *id)
-{
-	if (id == NULL || strlen(id) != IG_ID_HEX_LEN)
-		return 0;
-	for (size_t i = 0; i < IG_ID_HEX_LEN; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return 1;
 }
 
 static int write_grant(struct call *c, char id[IG_ID_HEX_LEN + 1])
@@ -231,7 +157,7 @@ static const char *consume_grant(struct call *c, int *mfa)
 	*mfa = 0;
 	if (c->rq.grant == NULL || c->rq.grant[0] == '\0')
 		return "no_grant";
-	if (!id_ok(c->rq.grant))
+	if (!ig_proto_id_ok(c->rq.grant))
 		return "grant_malformed";
 	if ((r = ig_own_dir(c->cfg->session.grant_dir, 0700, &dfd, why, sizeof(why))) != 0) {
 		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: grant directory refused: %s", why);
@@ -450,7 +376,7 @@ json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
 	c.reply = make_reply(IG_RESULT_SYSTEM_ERR, "internal_error");
 	if (c.reply == NULL)
 		return NULL;
-	if (parse_request(request, &c.rq) != 0 || c.rq.config[0] != '/') {
+	if (ig_proto_parse_request(request, &c.rq) != 0 || c.rq.config[0] != '/') {
 		set_result(&c, IG_RESULT_SYSTEM_ERR, "bad_request");
 		return c.reply;
 	}

@@ -204,16 +204,6 @@ static int remove_session_dir(int sfd, const char *id, uid_t uid)
 	return r;
 }
 
-static int id_ok(const char *id)
-{
-	if (id == NULL || strlen(id) != IG_ID_HEX_LEN)
-		return 0;
-	for (size_t i = 0; i < IG_ID_HEX_LEN; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int load_base(const struct ig_session_ctx *sc, struct ig_aws_creds *base,
                      const char **reason)
 {
@@ -477,7 +467,7 @@ void ig_session_close(const struct ig_session_ctx *sc, const char *session_id, j
 		reason = "no_session_credentials";
 		goto done;
 	}
-	if (!id_ok(session_id)) {
+	if (!ig_proto_id_ok(session_id)) {
 		reason = "session_id_malformed";
 		goto done;
 	}

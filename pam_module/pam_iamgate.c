@@ -241,8 +241,7 @@ wait:
 	}
 	buf[got] = '\0';
 	*reply = json_loadb(buf, got, JSON_REJECT_DUPLICATES, NULL);
-	if (!json_is_object(*reply) || !json_is_string(json_object_get(*reply, "result")) ||
-	    !json_is_string(json_object_get(*reply, "reason"))) {
+	if (!ig_proto_reply_ok(*reply)) {
 		pam_syslog(pamh, LOG_ERR, "helper %s replied garbage; failing closed", o->helper);
 		json_decref(*reply);
 		*reply = NULL;
@@ -346,16 +345,6 @@ static int get_user(pam_handle_t *pamh, const char **user)
 	return 0;
 }
 
-static int id_ok(const char *id)
-{
-	if (id == NULL || strlen(id) != IG_ID_HEX_LEN)
-		return 0;
-	for (size_t i = 0; i < IG_ID_HEX_LEN; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 PUBLIC int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct opts o;
@@ -384,7 +373,8 @@ PUBLIC int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 
 		/* sshd loses pam_set_data between auth and session; the PAM
 		 * environment survives, so the grant id travels there. */
-		if (!id_ok(grant) || ig_bfmt(env, sizeof(env), "%s=%s", IG_ENV_GRANT, grant) != 0 ||
+		if (!ig_proto_id_ok(grant) ||
+		    ig_bfmt(env, sizeof(env), "%s=%s", IG_ENV_GRANT, grant) != 0 ||
 		    pam_putenv(pamh, env) != PAM_SUCCESS)
 			rc = PAM_AUTH_ERR;
 	} else if (rc != PAM_AUTH_ERR) {

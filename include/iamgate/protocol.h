@@ -47,4 +47,38 @@
  * which check failed. */
 #define IG_PROMPT "Verification code: "
 
+#include <jansson.h>
+
+/* A parsed request; strings are borrowed from the JSON object. */
+struct ig_proto_request {
+	const char *phase;
+	const char *config;
+	const char *user;
+	const char *rhost;
+	const char *service;
+	const char *tty;
+	const char *code;
+	const char *grant;
+	const char *session;
+};
+
+/*
+ * Check and take apart a request: an object with exactly the known keys,
+ * "v" == IG_PROTO_VERSION, string values without NUL bytes and at most
+ * IG_PROTO_MAX_FIELD bytes, phase one of the four, config and user present.
+ * Returns 0 or -1.
+ */
+int ig_proto_parse_request(json_t *rq, struct ig_proto_request *out);
+
+/*
+ * Check a reply as the module accepts it: an object whose "result" and
+ * "reason" are strings, "messages" (if any) an array of strings, "env" (if
+ * any) an object of strings, "grant"/"session" (if any) 64 lowercase hex.
+ * Returns 1 if acceptable, 0 if not (the module then fails closed).
+ */
+int ig_proto_reply_ok(const json_t *reply);
+
+/* 1 if id is exactly IG_ID_HEX_LEN lowercase hex digits. */
+int ig_proto_id_ok(const char *id);
+
 #endif
