@@ -39,6 +39,7 @@
 #define MSG_CAP 1024     /* one finding's text */
 #define SAN_CAP 100      /* a document string quoted in a message */
 #define MAX_PATTERN 4096 /* longer action/resource patterns are assumed to match */
+#define MAX_SHOWN 100    /* findings shown per file */
 
 /* ---------------------------------------------------------------------------
  * Pattern matching
@@ -119,23 +120,34 @@ static int meets(const char *p, size_t m, const char *t, size_t k, int icase)
 	size_t w = k + 1, nstates;
 	uint8_t *seen = NULL;
 	uint32_t *stack = NULL;
-	size_t sp = 0;
+	size_t sp = 0, cap = 64;
 	int found = 0;
 
 	if (m > MAX_PATTERN || k > MAX_PATTERN)
 		return 1; /* absurd length: assume it matches (fail closed) */
 	nstates = (m + 1) * w;
 	seen = calloc((nstates + 7) / 8, 1);
-	stack = malloc(nstates * sizeof(*stack));
+	stack = malloc(cap * sizeof(*stack));
 	if (seen == NULL || stack == NULL) {
 		found = 1; /* fail closed: report rather than miss */
 		goto out;
 	}
+	/* Each state is pushed at most once, so the stack never exceeds nstates;
+	 * it starts small because most searches touch few states. */
 #define VISIT(I, J)                                                                                \
 	do {                                                                                       \
 		size_t s_ = (I)*w + (J);                                                           \
 		if (!(seen[s_ / 8] & (1u << (s_ % 8)))) {                                          \
 			seen[s_ / 8] |= (uint8_t)(1u << (s_ % 8));                                 \
+			if (sp == cap) {                                                           \
+				uint32_t *ns_ = realloc(stack, 2 * cap * sizeof(*stack));          \
+				if (ns_ == NULL) {                                                 \
+					found = 1;                                                 \
+					goto out;                                                  \
+				}                                                                  \
+				stack = ns_;                                                       \
+				cap *= 2;                                                          \
+			}                                                                          \
 			stack[sp++] = (uint32_t)s_;                                                \
 		}                                                                                  \
 	} while (0)
@@ -307,6 +319,8 @@ struct pctx {
 	int errors;
 	int reach;
 	int is_trust;
+	int shown;  /* findings shown for the current file */
+	int hidden; /* findings counted but not shown */
 	/* where positions come from */
 	const char *text;
 	size_t len;
@@ -373,31 +387,75 @@ static const char *san(const char *s, char *buf, size_t cap)
 	return buf;
 }
 
-static void finding(struct pctx *c, int line, enum ig_policy_sev sev, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
-
-static void finding(struct pctx *c, int line, enum ig_policy_sev sev, const char *fmt, ...)
+/*
+ * Report a finding at line (or, when line < 0, at the current path's line,
+ * where_key as given).  After MAX_SHOWN findings in one file the rest are
+ * only counted: each position costs a scan of the file, and a hostile file
+ * with thousands of statements must not make the check quadratic.
+ */
+static void vfinding(struct pctx *c, int line, int where_key, enum ig_policy_sev sev,
+                     const char *fmt, va_list ap)
 {
 	char msg[MSG_CAP];
-	va_list ap;
 	int n;
 
-	va_start(ap, fmt);
+	if (sev == IG_POLICY_ERROR)
+		c->errors++;
+	if (c->shown >= MAX_SHOWN) {
+		c->hidden++;
+		return;
+	}
+	c->shown++;
+	if (line < 0)
+		line = here(c, where_key);
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		memcpy(msg, "(message could not be formatted)", 33);
 	/* A message is one line of printable ASCII whatever went into it. */
 	for (char *p = msg; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = '?';
-	if (sev == IG_POLICY_ERROR)
-		c->errors++;
 	c->fn(c->fnctx, c->file, line, sev, msg);
 }
 
-#define ERR_HERE(c, wk, ...) finding((c), here((c), (wk)), IG_POLICY_ERROR, __VA_ARGS__)
-#define WARN_HERE(c, wk, ...) finding((c), here((c), (wk)), IG_POLICY_WARNING, __VA_ARGS__)
+static void finding(struct pctx *c, int line, enum ig_policy_sev sev, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+
+static void finding(struct pctx *c, int line, enum ig_policy_sev sev, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfinding(c, line, 0, sev, fmt, ap);
+	va_end(ap);
+}
+
+static void finding_here(struct pctx *c, int where_key, enum ig_policy_sev sev, const char *fmt,
+                         ...) __attribute__((format(printf, 4, 5)));
+
+static void finding_here(struct pctx *c, int where_key, enum ig_policy_sev sev, const char *fmt,
+                         ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfinding(c, -1, where_key, sev, fmt, ap);
+	va_end(ap);
+}
+
+/* Start counting shown findings afresh (per file); report what was hidden. */
+static void flush_hidden(struct pctx *c)
+{
+	if (c->hidden > 0)
+		c->fn(c->fnctx, c->file, 1, IG_POLICY_WARNING,
+		      "more findings in this file were counted but not shown; fix the ones above "
+		      "and run the check again");
+	c->shown = 0;
+	c->hidden = 0;
+}
+
+#define ERR_HERE(c, wk, ...) finding_here((c), (wk), IG_POLICY_ERROR, __VA_ARGS__)
+#define WARN_HERE(c, wk, ...) finding_here((c), (wk), IG_POLICY_WARNING, __VA_ARGS__)
 
 /* ---------------------------------------------------------------------------
  * String lists (Action, Resource, ...: a string or an array of strings)
@@ -1324,6 +1382,8 @@ static int check_text(struct pctx *c, const struct ig_policy_role *role, const c
 	c->is_trust = is_trust;
 	c->fixed_line = 0;
 	c->np = 0;
+	c->shown = 0;
+	c->hidden = 0;
 	r = ig_json_locate(text, len, NULL, 0, 0, &line, &col);
 	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL || r != 0) {
@@ -1338,6 +1398,7 @@ static int check_text(struct pctx *c, const struct ig_policy_role *role, const c
 	}
 	r = check_root(c, root);
 	json_decref(root);
+	flush_hidden(c);
 	return r;
 }
 

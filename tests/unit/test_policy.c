@@ -604,6 +604,27 @@ static void test_structure_errors(void **state)
 			         t[i].line);
 		}
 	}
+	/* Thousands of findings: all counted, the first 100 shown, then one notice. */
+	{
+		size_t cap = 200 * 80 + 100, o = 0;
+		char *big = malloc(cap);
+		assert_non_null(big);
+		o += (size_t)snprintf(big, cap, "{\"Version\": \"2012-10-17\", \"Statement\": [");
+		for (int i = 0; i < 200; i++)
+			o += (size_t)snprintf(
+			        big + o, cap - o,
+			        "%s\n{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", "
+			        "\"Resource\": \"arn:aws:s3:::b/*\"}",
+			        i ? "," : "");
+		o += (size_t)snprintf(big + o, cap - o, "]}");
+		assert_true(o < cap);
+		assert_int_equal(run(big, 0, 0), 200);
+		assert_int_equal(NF, 101);
+		assert_int_equal(count(IG_POLICY_ERROR, "no Sid", 0), 100);
+		assert_int_equal(F[99].line, 101); /* statement i is on line i + 2 */
+		expect_warning("counted but not shown", 1);
+		free(big);
+	}
 	/* No Version: a warning only. */
 	assert_int_equal(
 	        run("{\"Statement\": [{\"Sid\": \"Ab\", \"Effect\": \"Allow\", \"Action\": "
