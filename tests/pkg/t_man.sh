@@ -1,0 +1,101 @@
+#!/bin/bash
+# tests/pkg/t_man.sh - the man pages: groff and man render them without a
+# single warning, and they document what the code accepts: every key the
+# configuration loader knows (helper/config.c), every option and subcommand
+# of the iamgate command (helper/prog_cli.c, helper/audit_cli.c), every
+# module option (pam_module/pam_iamgate.c), and the PAM and sshd lines an
+# admin has to add.
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
+
+MAN=packaging/man
+PAGES=("$MAN/pam_iamgate.8" "$MAN/iamgate.8" "$MAN/iamgate.json.5")
+
+# render PAGE: plain ASCII text, wide lines, no hyphenation breaks.
+render() { groff -man -Tascii -P-cbou -rLL=250n "$1" 2>/dev/null; }
+
+for p in "${PAGES[@]}"; do
+	if [ ! -f "$p" ]; then
+		t_fail "$p exists"
+		continue
+	fi
+	w=$(groff -ww -man -z "$p" 2>&1)
+	if [ $? -eq 0 ] && [ -z "$w" ]; then t_ok "groff -ww: no warnings in $(basename "$p")"; else t_fail "groff -ww warns on $p" "$w"; fi
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$p" 2>&1 >/dev/null)
+	if [ $? -eq 0 ] && [ -z "$w" ]; then t_ok "man --warnings: no warnings in $(basename "$p")"; else t_fail "man --warnings on $p" "$w"; fi
+done
+
+# The checker must notice a warning: an unknown macro in a copy.
+tmp=$(mktemp -d "$BUILD/t-man.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+{ cat "$MAN/iamgate.8"; printf '.XYZZY\n'; } >"$tmp/bad.8"
+w=$(groff -ww -man -z "$tmp/bad.8" 2>&1)
+if [ -n "$w" ]; then t_ok "the warning check detects an undefined macro"; else t_fail "groff -ww stays silent on an undefined macro"; fi
+
+# missing TEXT STRING...: the strings that TEXT does not contain.
+missing() {
+	local text=$1 w out=""
+	shift
+	for w in "$@"; do
+		grep -qF -- "$w" <<<"$text" || out="$out $w"
+	done
+	printf '%s' "$out"
+}
+
+# --- iamgate.json(5): every key helper/config.c accepts ------------------
+# The loader lists the allowed keys of each object in "keys[]" arrays.
+keys=$(awk '/static const char \*const c?keys\[\] = \{/,/\};/' helper/config.c |
+	grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
+nkeys=$(wc -w <<<"$keys")
+json5=$(render "$MAN/iamgate.json.5")
+if [ "$nkeys" -ge 25 ]; then t_ok "found $nkeys configuration keys in helper/config.c"; else t_fail "only $nkeys keys extracted from helper/config.c" "$keys"; fi
+m=$(missing "$json5" $keys arn pii duration_seconds allow_from roles)
+if [ -z "$m" ]; then t_ok "iamgate.json(5) documents every configuration key"; else t_fail "iamgate.json(5) lacks keys:$m"; fi
+# Defaults and ranges as the loader has them (a sample that would drift).
+m=$(missing "$json5" "900 to 3600; default 900" "6 to 8; default 6" "15 to 300; default 30" \
+	"0 to 10; default 1" "1 to 100; default 5" "1 to 604800; default 900" \
+	"5 to 600; default 120" "1 to 60; default 5" /var/lib/iamgate/totp \
+	/var/log/iamgate/audit.jsonl /run/iamgate/sessions /run/iamgate/grants /run/iamgate/cache \
+	/etc/iamgate/aws-credentials http://169.254.169.254 '"continue"' '"deny"' '"imds"' \
+	'"file"' '"env"' "THE PII RULE" pii_not_member pii_source_not_fixed pii_no_mfa)
+if [ -z "$m" ]; then t_ok "iamgate.json(5) gives the defaults, ranges and the PII rule"; else t_fail "iamgate.json(5) lacks:$m"; fi
+gone=""
+for v in "900, 3600, 900" "6, 8, 6" "15, 300, 30" "0, 10, 1" "1, 100, 5" "1, 86400 \* 7, 900" "5, 600, 120" "1, 60, 5"; do
+	grep -qE "get_uint\(.*$v, &" helper/config.c || gone="$gone ($v)"
+done
+if [ -z "$gone" ]; then t_ok "the ranges in iamgate.json(5) are the ones helper/config.c checks"; else t_fail "helper/config.c no longer has the documented ranges$gone"; fi
+
+# --- iamgate(8): every subcommand and option ------------------------------
+opts=$(awk '/static const struct option lo\[\] = \{/,/\};/' helper/prog_cli.c |
+	grep -oE '\{"[a-z0-9-]+"' | tr -d '{"' | sort -u | sed 's/^/--/')
+aopts=$(awk '/static const char \*const (common|show_only)\[\] = \{/,/\};/' helper/audit_cli.c |
+	grep -oE '"--[a-z-]+"' | tr -d '"' | sort -u)
+n=$(wc -w <<<"$opts $aopts")
+if [ "$n" -ge 15 ]; then t_ok "found $n options in helper/prog_cli.c and helper/audit_cli.c"; else t_fail "only $n options extracted" "$opts $aopts"; fi
+cli8=$(render "$MAN/iamgate.8")
+m=$(missing "$cli8" $opts $aopts "iamgate check" "iamgate enroll" "iamgate status" \
+	"iamgate unlock" "iamgate audit verify" "iamgate audit show" "EXIT STATUS")
+if [ -z "$m" ]; then t_ok "iamgate(8) documents every subcommand and option"; else t_fail "iamgate(8) lacks:$m"; fi
+
+# --- pam_iamgate(8): options, stack, sshd_config, return codes ------------
+mopts=$(grep -oE 'strn?cmp\(argv\[i\], "[a-z]+=?"' pam_module/pam_iamgate.c | grep -oE '"[a-z]+=?"' | tr -d '"')
+pam8=$(render "$MAN/pam_iamgate.8")
+if [ "$(wc -w <<<"$mopts")" -eq 4 ]; then t_ok "found the 4 module options in pam_iamgate.c"; else t_fail "module options extracted: $mopts"; fi
+m=$(missing "$pam8" $mopts "auth       required     pam_iamgate.so" \
+	"account    required     pam_iamgate.so" "session    required     pam_iamgate.so" \
+	"UsePAM yes" "UseDNS no" "KbdInteractiveAuthentication yes" \
+	"AuthenticationMethods publickey,keyboard-interactive" \
+	PAM_SUCCESS PAM_AUTH_ERR PAM_PERM_DENIED PAM_SESSION_ERR \
+	/usr/libexec/iamgate/iamgate-helper /etc/iamgate/iamgate.json)
+if [ -z "$m" ]; then t_ok "pam_iamgate(8) has the options, stack, sshd_config lines and return codes"; else t_fail "pam_iamgate(8) lacks:$m"; fi
+gone=""
+for c in PAM_SUCCESS PAM_AUTH_ERR PAM_PERM_DENIED PAM_SESSION_ERR; do
+	grep -qw "$c" pam_module/pam_iamgate.c || gone="$gone $c"
+done
+if [ -z "$gone" ]; then t_ok "the return codes in pam_iamgate(8) are the module's"; else t_fail "pam_iamgate.c no longer uses$gone"; fi
+
+# The cross-reference checker must notice a missing key.
+m=$(missing "$json5" no_such_key_xyz)
+if [ -n "$m" ]; then t_ok "the documentation check detects an undocumented key"; else t_fail "documentation check is blind"; fi
+
+t_done
