@@ -291,6 +291,16 @@ static void test_notaction_notresource(void **state)
 	expect_warning("NotResource with Effect Allow", 3);
 	assert_true(perm("\"Action\": \"rds:CopyDBSnapshot\", \"NotResource\": \"x\"", 0) > 0);
 	expect_error("reaches customer data", 3);
+	/* NotAction reaches what it does not exclude, and only that. */
+	perm("\"NotAction\": [\"iam:*\", \"rds:*\", \"logs:*\"], \"Resource\": \"*\"", 0);
+	expect_error("(AWS Backup recovery points): backup:StartRestoreJob through \"NotAction\"",
+	             3);
+	expect_error("(objects in a pii bucket)", 3);
+	expect_none("RDS snapshots");
+	expect_none("RDS CloudWatch log groups");
+	perm("\"NotAction\": [\"rds:*\", \"backup:*\", \"logs:*\", \"s3:*\"], \"Resource\": \"*\"",
+	     0);
+	expect_none("reaches customer data");
 }
 
 static void test_resource_star_write(void **state)
