@@ -88,6 +88,12 @@ asan:
 lint:
 	@tests/lint.sh
 
+# fuzz: every libFuzzer target for FUZZ_SECONDS each (make check runs them
+# for IG_FUZZ_SECONDS, 15 s by default, to keep CI short).
+FUZZ_SECONDS ?= 300
+fuzz:
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@tests/demo.sh

@@ -110,46 +110,63 @@ static int64_t get_i64(json_t *o, const char *k, int64_t dflt)
 	return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
 }
 
+int ig_totp_parse_state(const char *text, size_t len, struct ig_totp_state *st, uint8_t *secret,
+                        size_t cap, size_t *secret_len)
+{
+	json_t *root, *v;
+	int r = IG_ERR_PARSE;
+
+	memset(st, 0, sizeof(*st));
+	st->last_step = -1;
+	*secret_len = 0;
+	if (len > IG_TOTP_STATE_MAX)
+		return IG_ERR_RANGE;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(root))
+		goto out;
+	v = json_object_get(root, "secret");
+	if (!json_is_string(v) ||
+	    ig_totp_from_base32(json_string_value(v), secret, cap, secret_len) != 0 ||
+	    *secret_len < 10)
+		goto out;
+	st->enrolled = 1;
+	st->created = get_i64(root, "created", 0);
+	st->last_step = get_i64(root, "last_step", -1);
+	v = json_object_get(root, "failures");
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 1000000)
+		goto out;
+	st->failures = (unsigned)json_integer_value(v);
+	st->locked_until = get_i64(root, "locked_until", 0);
+	st->last_login = get_i64(root, "last_login", 0);
+	v = json_object_get(root, "last_rhost");
+	if (json_is_string(v) &&
+	    ig_bfmt(st->last_rhost, sizeof(st->last_rhost), "%s", json_string_value(v)) != 0)
+		st->last_rhost[0] = '\0';
+	r = 0;
+out:
+	if (r != 0) {
+		explicit_bzero(secret, cap);
+		*secret_len = 0;
+		st->enrolled = 0;
+	}
+	json_decref(root);
+	return r;
+}
+
 /* Load STATE; IG_ERR_NOTFOUND when absent, IG_ERR_PARSE when malformed. */
 static int load_state(int dirfd, const char *name, struct full_state *fs)
 {
 	char *text = NULL;
 	size_t len = 0;
-	json_t *root = NULL, *v;
 	int r;
 
 	memset(fs, 0, sizeof(*fs));
 	fs->st.last_step = -1;
 	if ((r = ig_read_file_at(dirfd, name, IG_TOTP_STATE_MAX, 1, &text, &len)) != 0)
 		return r;
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	r = ig_totp_parse_state(text, len, &fs->st, fs->secret, sizeof(fs->secret),
+	                        &fs->secret_len);
 	ig_freezero(text, len + 1);
-	if (!json_is_object(root)) {
-		r = IG_ERR_PARSE;
-		goto out;
-	}
-	v = json_object_get(root, "secret");
-	if (!json_is_string(v) ||
-	    ig_totp_from_base32(json_string_value(v), fs->secret, sizeof(fs->secret),
-	                        &fs->secret_len) != 0 ||
-	    fs->secret_len < 10) {
-		r = IG_ERR_PARSE;
-		goto out;
-	}
-	fs->st.enrolled = 1;
-	fs->st.created = get_i64(root, "created", 0);
-	fs->st.last_step = get_i64(root, "last_step", -1);
-	fs->st.failures = (unsigned)get_i64(root, "failures", 0);
-	fs->st.locked_until = get_i64(root, "locked_until", 0);
-	fs->st.last_login = get_i64(root, "last_login", 0);
-	v = json_object_get(root, "last_rhost");
-	if (json_is_string(v))
-		if (ig_bfmt(fs->st.last_rhost, sizeof(fs->st.last_rhost), "%s",
-		            json_string_value(v)) != 0)
-			fs->st.last_rhost[0] = '\0';
-	r = 0;
-out:
-	json_decref(root);
 	return r;
 }
 

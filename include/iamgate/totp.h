@@ -79,6 +79,14 @@ int ig_totp_unlock(int dirfd, const char *user) IG_MUST_CHECK;
 /* Read the state (not the secret).  st->enrolled = 0 when no file. */
 int ig_totp_status(int dirfd, const char *user, struct ig_totp_state *st) IG_MUST_CHECK;
 
+/*
+ * Parse a state file's text (exposed for fuzzing): fills st and the secret
+ * (at most cap bytes).  IG_ERR_PARSE for anything malformed, then nothing
+ * is left in secret.
+ */
+int ig_totp_parse_state(const char *text, size_t len, struct ig_totp_state *st, uint8_t *secret,
+                        size_t cap, size_t *secret_len) IG_MUST_CHECK;
+
 /* The code for secret at time t (for enrollment confirmation and tests). */
 int ig_totp_code_at(const uint8_t *secret, size_t len, time_t t, const struct ig_totp_params *p,
                     char out[9]) IG_MUST_CHECK;
