@@ -14,9 +14,9 @@
  * What it checks on every input:
  *  - jsonpos against jansson as an oracle: whenever jansson accepts the text
  *    (any root, no duplicate keys) and it is no deeper than IG_JSON_MAX_DEPTH,
- *    ig_json_locate must find the root and every value jansson sees (first
- *    FUZZ_MAX_NODES of them), at a byte that starts a value of the same type,
- *    and every member key at a '"'.  Whenever ig_json_locate says the text is
+ *    ig_json_locate must find the root and every value jansson sees (the
+ *    first FUZZ_MAX_NODES of them, fewer for long inputs), at a byte that
+ *    starts a value of the same type, and every member key at a '"'.  Whenever ig_json_locate says the text is
  *    well-formed, jansson must agree except for its own limits (numbers out
  *    of range, duplicates, a NUL byte after a number, which it lets pass).
  *  - the policy analyser on the bytes as a permission policy and as a trust
@@ -33,6 +33,8 @@
 #include "iamgate/jsonpos.h"
 #include "iamgate/policy.h"
 
+/* Each located node costs a scan of the input: bound the total bytes scanned. */
+#define FUZZ_SCAN_BUDGET 4000000
 #define FUZZ_MAX_NODES 2000
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -42,6 +44,7 @@ struct walk {
 	size_t len;
 	struct ig_json_step path[IG_JSON_MAX_DEPTH + 1];
 	size_t nodes;
+	size_t max_nodes;
 };
 
 static size_t linecol_to_offset(const char *text, size_t len, int line, int col)
@@ -111,7 +114,7 @@ static void expect_start(const struct walk *w, size_t depth, int where_key, json
 
 static void walk(struct walk *w, json_t *v, size_t depth)
 {
-	if (w->nodes++ >= FUZZ_MAX_NODES)
+	if (w->nodes++ >= w->max_nodes)
 		return;
 	expect_start(w, depth, 0, v);
 	if (depth >= IG_JSON_MAX_DEPTH)
@@ -187,6 +190,11 @@ static void check_jsonpos(const char *text, size_t len)
 			abort();
 		w->text = text;
 		w->len = len;
+		w->max_nodes = FUZZ_SCAN_BUDGET / (len + 1);
+		if (w->max_nodes > FUZZ_MAX_NODES)
+			w->max_nodes = FUZZ_MAX_NODES;
+		if (w->max_nodes < 16)
+			w->max_nodes = 16;
 		if (r == 0) /* jansson never loads a key with a NUL byte */
 			walk(w, root, 0);
 		free(w);
