@@ -16,9 +16,10 @@
  *    (any root, no duplicate keys) and it is no deeper than IG_JSON_MAX_DEPTH,
  *    ig_json_locate must find the root and every value jansson sees (the
  *    first FUZZ_MAX_NODES of them, fewer for long inputs), at a byte that
- *    starts a value of the same type, and every member key at a '"'.  Whenever ig_json_locate says the text is
- *    well-formed, jansson must agree except for its own limits (numbers out
- *    of range, duplicates, a NUL byte after a number, which it lets pass).
+ *    starts a value of the same type, and every member key at a '"'.
+ *    Whenever ig_json_locate says the text is well-formed, jansson must
+ *    agree except for its own limits (numbers out of range, duplicates, a
+ *    NUL byte after a number, which it lets pass).
  *  - the policy analyser on the bytes as a permission policy and as a trust
  *    policy, for a pii and a non-pii role: no crash, no leak, no sanitizer
  *    finding; every finding has a line >= 1 and a non-empty, printable,
