@@ -26,6 +26,7 @@
 
 import json
 import os
+import signal
 import ssl
 import sys
 import urllib.error
@@ -200,4 +201,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # quiet when piped into head
     sys.exit(main(sys.argv[1:]))
