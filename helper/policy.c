@@ -601,6 +601,16 @@ static int action_is_wellformed(const char *a)
 	return colon != NULL && colon != a && colon[1] != '\0' && strchr(colon + 1, ':') == NULL;
 }
 
+/* Does the action part of the pattern begin with a wildcard ("rds:*")?  Then
+ * naming one verb it can begin with would mislead. */
+static int starts_wild(const char *pattern)
+{
+	const char *colon = strchr(pattern, ':');
+	const char *act = colon ? colon + 1 : pattern;
+
+	return act[0] == '*' || act[0] == '?';
+}
+
 /* The first write verb the action pattern can begin with, or NULL. */
 static const char *write_verb_of(const char *pattern)
 {
@@ -1102,13 +1112,13 @@ static int check_statement(struct pctx *c, json_t *st, struct sid_seen *seen,
 		if (verb == NULL && !notact.present)
 			continue;
 		push_elem(c, &res, i);
-		ERR_HERE(
-		        c, 0,
-		        "Resource \"%s\" on write action \"%s\" (%s...); name the resources it may "
-		        "change",
-		        san(res.v[i], s1, sizeof(s1)),
-		        verb ? san(act.v[a - 1], s2, sizeof(s2)) : "NotAction",
-		        verb ? verb : "any");
+		ERR_HERE(c, 0,
+		         "Resource \"%s\" on write action \"%s\" (%s%s); name the resources it may "
+		         "change",
+		         san(res.v[i], s1, sizeof(s1)),
+		         verb ? san(act.v[a - 1], s2, sizeof(s2)) : "NotAction",
+		         verb && !starts_wild(act.v[a - 1]) ? verb : "any write verb",
+		         verb && !starts_wild(act.v[a - 1]) ? "..." : "");
 		pop_elem(c, &res);
 		break;
 	}

@@ -876,7 +876,7 @@ static void test_wrappers(void **state)
 	expect_error("rds:CopyDBSnapshot through \"rds:CopyDBSnapshot\"", 10);
 	assert_int_equal(run(gpv, 0, 0), 2);
 	expect_error("(RDS CloudWatch log groups)", 6);
-	expect_error("Resource \"*\" on write action \"logs:*\" (Put...)", 6);
+	expect_error("Resource \"*\" on write action \"logs:*\" (any write verb)", 6);
 	assert_int_equal(run(enc, 0, 0), 2);
 	expect_error("(AWS Backup recovery points): backup:StartRestoreJob", 3);
 	expect_error("on write action \"backup:StartRestoreJob\"", 3);
