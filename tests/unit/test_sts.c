@@ -23,8 +23,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "iamgate/creds.h"
 #include "iamgate/sts.h"
 #include "iamgate/util.h"
+
+#include "sts_endpoint_fixture.h"
 
 /* ------------------------------------------------------------------ */
 /* Fixtures                                                            */
@@ -90,18 +93,6 @@ static int group_setup(void **state)
 	scratch_path(ca, sizeof(ca), "unit-ca.pem");
 	write_file(ca, unit_ca_pem, 0644);
 	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	char p[600];
-
-	(void)state;
-	scratch_path(p, sizeof(p), "unit-ca.pem");
-	unlink(p);
-	scratch_path(p, sizeof(p), "inner.xml");
-	unlink(p);
-	return rmdir(scratch) == 0 ? 0 : -1;
 }
 
 static int64_t fixed_clock(void *arg)
@@ -922,8 +913,13 @@ static void test_assume_timeout(void **state)
 	cfg.ca_file = ca;
 	cfg.endpoint = url;
 	cfg.region = "us-east-1";
-	cfg.timeout_ms = 1500;
+	cfg.timeout_ms = 3000;
 	cfg.attempt_timeout_ms = 400;
+	cfg.max_attempts = 5;
+	/* Warm-up: the first TLS use in a process initialises OpenSSL, which
+	 * takes seconds under valgrind and would eat the attempts. */
+	cfg.max_attempts = 1;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, &req, 1, &res), IG_ERR_TIMEOUT);
 	cfg.max_attempts = 5;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	assert_int_equal(ig_sts_assume_roles(&cfg, &c, &req, 1, &res), IG_ERR_TIMEOUT);
@@ -932,8 +928,8 @@ static void test_assume_timeout(void **state)
 	assert_string_equal(res.reason, "timeout");
 	assert_true(res.attempts >= 2);
 	/* Bounded by the total limit (plus the loop's safety margin). */
-	assert_true(ms < 1500 + 1000);
-	print_message("# timeout: %u attempts in %ld ms (limit 1500)\n", res.attempts, ms);
+	assert_true(ms < 3000 + 1000);
+	print_message("# timeout: %u attempts in %ld ms (limit 3000)\n", res.attempts, ms);
 
 	cfg.max_attempts = 1;
 	cfg.attempt_timeout_ms = 300;
@@ -944,6 +940,526 @@ static void test_assume_timeout(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+
+/* ------------------------------------------------------------------ */
+/* Integration: the STS test endpoint (tests/sts/), when present         */
+
+#define R_RO "arn:aws:iam::123456789012:role/iamgate-readonly"
+#define R_OPEN "arn:aws:iam::123456789012:role/iamgate-open"
+#define R_FORBIDDEN "arn:aws:iam::123456789012:role/iamgate-forbidden"
+
+static struct ep E;
+static struct ig_aws_creds BASE;     /* long-term keys of the bastion user */
+static struct ig_aws_creds INSTANCE; /* temporary, with a session token */
+
+static int load_profile(const char *file, const char *profile, struct ig_aws_creds *c)
+{
+	struct ig_creds_config cc = {0};
+	struct ig_creds_info info;
+
+	cc.source = IG_CREDS_SRC_FILE;
+	cc.file = file;
+	cc.profile = profile;
+	return ig_creds_load(&cc, c, &info);
+}
+
+static int int_setup(void **state)
+{
+	char dir[600];
+
+	(void)state;
+	if (!ep_available())
+		return 0;
+	if (ig_bfmt(dir, sizeof(dir), "%s/ep", scratch) != 0 || ep_start(&E, dir, NULL) != 0)
+		return -1;
+	if (load_profile(E.aws_credentials, "bastion", &BASE) != 0 ||
+	    load_profile(E.aws_credentials, "instance", &INSTANCE) != 0 ||
+	    INSTANCE.session_token == NULL)
+		return -1;
+	return 0;
+}
+
+static int int_teardown(void **state)
+{
+	char *rm[] = {(char *)"/bin/rm", (char *)"-rf", (char *)"--", scratch, NULL};
+
+	(void)state;
+	ig_aws_creds_clear(&BASE);
+	ig_aws_creds_clear(&INSTANCE);
+	ep_stop(&E);
+	return ep_run(rm, NULL) == 0 ? 0 : -1;
+}
+
+static void need_endpoint(void)
+{
+	if (!E.up) {
+		print_message("# endpoint not present (tests/sts/stsctl.sh): skipped\n");
+		skip();
+	}
+}
+
+static void icfg(struct ig_sts_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->endpoint = E.sts_url;
+	c->region = "us-east-1";
+	c->ca_file = E.sts_ca;
+	c->timeout_ms = 20000; /* generous: under valgrind a TLS handshake takes a while */
+	c->max_attempts = 3;
+}
+
+static void faults(const char *json)
+{
+	assert_int_equal(ep_ctl(&E, "sts", json), 0);
+}
+
+static void req_init(struct ig_sts_assume_req *r, const char *arn, const char *user,
+                     struct ig_sts_tag tags[3])
+{
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(ig_sts_bastion_tags(user, "192.0.2.10", "bastion-1", tags), 0);
+	r->role_arn = arn;
+	r->session_name = user;
+	r->source_identity = user;
+	r->tags = tags;
+	r->n_tags = 3;
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* One role: credentials that work, as the endpoint proves by answering
+ * GetCallerIdentity for them with the assumed-role ARN. */
+static void it_assume_one(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+	struct ig_sts_identity id;
+	int64_t now = (int64_t)time(NULL);
+
+	(void)state;
+	need_endpoint();
+	faults("{\"reset\":true}");
+	icfg(&cfg);
+	req_init(&req, R_RO, "alice", tags);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	assert_string_equal(res.reason, "ok");
+	assert_int_equal(res.attempts, 1);
+	assert_int_equal(res.http_status, 200);
+	assert_true(ig_sts_access_key_id_ok(res.creds.access_key_id));
+	assert_non_null(res.creds.session_token);
+	assert_string_equal(res.assumed_role_arn,
+	                    "arn:aws:sts::123456789012:assumed-role/iamgate-readonly/alice");
+	assert_string_equal(res.source_identity, "alice");
+	assert_true(res.request_id[0] != '\0');
+	assert_true(res.creds.expiration >= now + 900 - 5 && res.creds.expiration <= now + 900 + 5);
+
+	assert_int_equal(ig_sts_get_caller_identity(&cfg, &res.creds, &id), 0);
+	assert_string_equal(id.reason, "ok");
+	assert_string_equal(id.arn, res.assumed_role_arn);
+	assert_string_equal(id.account, "123456789012");
+	ig_sts_role_result_clear(&res);
+
+	/* The base identity too. */
+	assert_int_equal(ig_sts_get_caller_identity(&cfg, &BASE, &id), 0);
+	assert_string_equal(id.arn, "arn:aws:iam::123456789012:user/iamgate-bastion");
+
+	/* DurationSeconds: asked 1800, and 7200 clamped to 3600. */
+	req.duration_seconds = 1800;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	assert_true(res.creds.expiration >= now + 1800 - 5 &&
+	            res.creds.expiration <= now + 1800 + 60);
+	ig_sts_role_result_clear(&res);
+	req.duration_seconds = 7200;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	assert_true(res.creds.expiration >= now + 3600 - 5 &&
+	            res.creds.expiration <= now + 3600 + 60);
+	ig_sts_role_result_clear(&res);
+}
+
+/* Several roles at once, each with its own outcome; the invalid one is
+ * never sent. */
+static void it_assume_several(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req[4];
+	struct ig_sts_tag tags[4][3];
+	struct ig_sts_role_result res[4];
+	long before, after;
+
+	(void)state;
+	need_endpoint();
+	faults("{\"reset\":true}");
+	icfg(&cfg);
+	req_init(&req[0], R_RO, "bob", tags[0]);
+	req_init(&req[1], R_OPEN, "bob", tags[1]);
+	req_init(&req[2], R_FORBIDDEN, "bob", tags[2]);
+	req_init(&req[3], R_RO, "bob", tags[3]);
+	req[3].session_name = "b"; /* too short */
+	before = ep_requests(&E, "sts");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, req, 4, res), IG_ERR_AWS);
+	after = ep_requests(&E, "sts");
+	assert_string_equal(res[0].reason, "ok");
+	assert_string_equal(res[1].reason, "ok");
+	assert_string_equal(res[2].reason, "AccessDenied");
+	assert_int_equal(res[2].err, IG_ERR_AWS);
+	assert_int_equal(res[2].attempts, 1);
+	assert_int_equal(res[2].http_status, 403);
+	assert_null(res[2].creds.session_token);
+	assert_string_equal(res[3].reason, "invalid_request");
+	assert_int_equal(res[3].attempts, 0);
+	assert_true(strcmp(res[0].creds.access_key_id, res[1].creds.access_key_id) != 0);
+	assert_string_equal(res[1].assumed_role_arn,
+	                    "arn:aws:sts::123456789012:assumed-role/iamgate-open/bob");
+	assert_int_equal(after - before, 3);
+	for (int i = 0; i < 4; i++)
+		ig_sts_role_result_clear(&res[i]);
+}
+
+/* Temporary base credentials: X-Amz-Security-Token is sent and signed. */
+static void it_temporary_base(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+	struct ig_aws_creds c;
+
+	(void)state;
+	need_endpoint();
+	faults("{\"reset\":true}");
+	icfg(&cfg);
+	req_init(&req, R_RO, "carol", tags);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &INSTANCE, &req, 1, &res), 0);
+	assert_string_equal(res.reason, "ok");
+	ig_sts_role_result_clear(&res);
+
+	/* The same keys without their token are not valid. */
+	c = INSTANCE;
+	c.session_token = NULL;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, &req, 1, &res), IG_ERR_AWS);
+	assert_int_equal(res.attempts, 1);
+	assert_true(strcmp(res.reason, "ok") != 0);
+	print_message("# temporary keys without token: %s\n", res.reason);
+}
+
+/* Bad base credentials and a skewed clock: the STS error code is the
+ * reason, nothing is retried. */
+static void it_bad_base(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+	struct ig_aws_creds c;
+	int64_t skewed = (int64_t)time(NULL) + 3600;
+
+	(void)state;
+	need_endpoint();
+	faults("{\"reset\":true}");
+	icfg(&cfg);
+	req_init(&req, R_RO, "dave", tags);
+
+	c = BASE;
+	c.secret_access_key[0] = c.secret_access_key[0] == 'A' ? 'B' : 'A';
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, &req, 1, &res), IG_ERR_AWS);
+	assert_string_equal(res.reason, "SignatureDoesNotMatch");
+	assert_int_equal(res.attempts, 1);
+
+	c = BASE;
+	memcpy(c.access_key_id, "AKIAUNKNOWNUNKNOWN00", 21);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, &req, 1, &res), IG_ERR_AWS);
+	assert_string_equal(res.reason, "InvalidClientTokenId");
+
+	/* The injected clock signs the request. */
+	cfg.now = fixed_clock;
+	cfg.now_arg = &skewed;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_AWS);
+	assert_string_equal(res.reason, "SignatureDoesNotMatch");
+	/* With the endpoint's clock moved the same way, it signs correctly. */
+	skewed = (int64_t)time(NULL) + 4000;
+	faults("{\"clock_offset\":4000}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	assert_true(res.creds.expiration > skewed);
+	ig_sts_role_result_clear(&res);
+	faults("{\"reset\":true}");
+}
+
+/* Expired base credentials: refused by the endpoint (ExpiredToken), or
+ * caught locally before anything is sent. */
+static void it_expired_base(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+	struct ig_aws_creds c;
+	long before;
+
+	(void)state;
+	need_endpoint();
+	icfg(&cfg);
+	req_init(&req, R_RO, "erin", tags);
+	faults("{\"reset\":true,\"expired\":true}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_AWS);
+	assert_string_equal(res.reason, "ExpiredToken");
+	assert_int_equal(res.attempts, 1);
+	faults("{\"reset\":true}");
+
+	c = INSTANCE;
+	c.expiration = (int64_t)time(NULL) - 1;
+	before = ep_requests(&E, "sts");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &c, &req, 1, &res), IG_ERR_INVAL);
+	assert_string_equal(res.reason, "base_credentials_expired");
+	assert_int_equal(res.attempts, 0);
+	assert_int_equal(ep_requests(&E, "sts"), before);
+}
+
+/* TLS: a CA that did not sign the server, the system store, a server
+ * certificate for another name: tls_verify_failed, never retried. */
+static void it_tls(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+	struct ep e2;
+	char other_ca[700], dir[600], cadir[700];
+	const char *opts[] = {"--cert", "wrongname-server", "--ca-dir", cadir, "--no-imds", NULL};
+	long before;
+
+	(void)state;
+	need_endpoint();
+	faults("{\"reset\":true}");
+	icfg(&cfg);
+	req_init(&req, R_RO, "frank", tags);
+	assert_int_equal(ig_bfmt(other_ca, sizeof(other_ca), "%s/ca/other-ca.pem", E.dir), 0);
+	cfg.ca_file = other_ca;
+	before = ep_requests(&E, "sts");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_NET);
+	assert_string_equal(res.reason, "tls_verify_failed");
+	assert_int_equal(res.attempts, 1);
+	cfg.ca_file = NULL;
+	cfg.timeout_ms = 30000; /* the system bundle loads slowly under valgrind */
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_NET);
+	assert_string_equal(res.reason, "tls_verify_failed");
+	assert_int_equal(ep_requests(&E, "sts"), before);
+
+	assert_int_equal(ig_bfmt(dir, sizeof(dir), "%s/ep-wrongname", scratch), 0);
+	assert_int_equal(ig_bfmt(cadir, sizeof(cadir), "%s/ca", E.dir), 0);
+	assert_int_equal(ep_start(&e2, dir, opts), 0);
+	cfg.endpoint = e2.sts_url;
+	cfg.ca_file = E.sts_ca;
+	cfg.timeout_ms = 20000;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_NET);
+	assert_string_equal(res.reason, "tls_verify_failed");
+	ep_stop(&e2);
+}
+
+/* Throttling and 5xx are retried with backoff; so are dropped
+ * connections.  Within max_attempts, the call succeeds. */
+static void it_retries(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+
+	(void)state;
+	need_endpoint();
+	icfg(&cfg);
+	req_init(&req, R_RO, "grace", tags);
+
+	faults("{\"reset\":true,\"throttle\":{\"count\":2}}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	assert_int_equal(res.attempts, 3);
+	ig_sts_role_result_clear(&res);
+
+	faults("{\"reset\":true,\"throttle\":{}}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_AWS);
+	assert_string_equal(res.reason, "Throttling");
+	assert_int_equal(res.attempts, 3);
+
+	faults("{\"reset\":true,\"fail5xx\":{\"count\":1}}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	assert_int_equal(res.attempts, 2);
+	ig_sts_role_result_clear(&res);
+
+	faults("{\"reset\":true,\"fail5xx\":{\"status\":503}}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_AWS);
+	assert_string_equal(res.reason, "http_5xx");
+	assert_int_equal(res.http_status, 503);
+	assert_int_equal(res.attempts, 3);
+
+	faults("{\"reset\":true,\"drop\":{\"count\":1}}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	assert_int_equal(res.attempts, 2);
+	ig_sts_role_result_clear(&res);
+
+	faults("{\"reset\":true,\"drop\":{}}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_NET);
+	assert_string_equal(res.reason, "transport_error");
+	assert_int_equal(res.attempts, 3);
+	faults("{\"reset\":true}");
+}
+
+/* Malformed responses are final (a retry would not fix the server). */
+static void it_malformed(void **state)
+{
+	static const char *const modes[] = {"truncated", "garbage", "empty",
+	                                    "html",      "nocreds", "badexpiry"};
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+	char json[128];
+
+	(void)state;
+	need_endpoint();
+	icfg(&cfg);
+	req_init(&req, R_RO, "heidi", tags);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		assert_int_equal(ig_bfmt(json, sizeof(json),
+		                         "{\"reset\":true,\"malformed\":{\"mode\":\"%s\"}}",
+		                         modes[i]),
+		                 0);
+		faults(json);
+		assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_PARSE);
+		if (strcmp(res.reason, "malformed_response") != 0)
+			fail_msg("mode %s: reason %s", modes[i], res.reason);
+		assert_int_equal(res.attempts, 1);
+		assert_null(res.creds.session_token);
+	}
+	faults("{\"reset\":true,\"malformed\":{\"mode\":\"huge\",\"bytes\":100000}}");
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_PARSE);
+	assert_string_equal(res.reason, "response_too_large");
+	assert_int_equal(res.attempts, 1);
+	faults("{\"reset\":true}");
+}
+
+/* Slow server: a slow first attempt is retried; a server slower than the
+ * whole budget ends in "timeout" within the total limit. */
+static void it_slow(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+	struct timespec t0;
+	long ms;
+
+	(void)state;
+	need_endpoint();
+	icfg(&cfg);
+	req_init(&req, R_RO, "ivan", tags);
+
+	faults("{\"reset\":true,\"slow\":{\"ms\":2500,\"count\":1}}");
+	cfg.attempt_timeout_ms = 1000;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	assert_int_equal(res.attempts, 2);
+	ig_sts_role_result_clear(&res);
+
+	faults("{\"reset\":true,\"slow\":{\"ms\":3000}}");
+	cfg.timeout_ms = 3000;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_TIMEOUT);
+	ms = elapsed_ms(&t0);
+	assert_string_equal(res.reason, "timeout");
+	assert_true(res.attempts >= 2);
+	assert_true(ms < 3000 + 1000);
+	print_message("# slow server: timeout after %u attempts, %ld ms (limit 3000)\n",
+	              res.attempts, ms);
+
+	/* Slow in the middle of the body. */
+	faults("{\"reset\":true,\"slow\":{\"ms\":3000,\"where\":\"body\"}}");
+	cfg.max_attempts = 1;
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), IG_ERR_TIMEOUT);
+	assert_string_equal(res.reason, "timeout");
+	faults("{\"reset\":true}");
+}
+
+/* k roles with the endpoint adding 100 ms per request: concurrent
+ * requests should cost about one round trip.  Printed, not asserted. */
+static void it_measure(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req[8];
+	struct ig_sts_tag tags[8][3];
+	struct ig_sts_role_result res[8];
+	static const size_t ks[] = {1, 2, 4, 8};
+
+	(void)state;
+	need_endpoint();
+	icfg(&cfg);
+	for (int i = 0; i < 8; i++)
+		req_init(&req[i], i % 2 ? R_OPEN : R_RO, "judy", tags[i]);
+	faults("{\"reset\":true,\"slow\":{\"ms\":100}}");
+	for (size_t t = 0; t < sizeof(ks) / sizeof(ks[0]); t++) {
+		struct timespec t0;
+		long best = -1;
+		for (int rep = 0; rep < 3; rep++) {
+			long ms;
+			clock_gettime(CLOCK_MONOTONIC, &t0);
+			assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, req, ks[t], res), 0);
+			ms = elapsed_ms(&t0);
+			if (best < 0 || ms < best)
+				best = ms;
+			for (size_t i = 0; i < ks[t]; i++)
+				ig_sts_role_result_clear(&res[i]);
+		}
+		print_message("# k=%zu roles, endpoint +100 ms/request: %ld ms (best of 3)\n",
+		              ks[t], best);
+	}
+	/* For comparison: the same 8 roles one call after the other. */
+	{
+		struct timespec t0;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (int i = 0; i < 8; i++) {
+			assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req[i], 1, &res[i]), 0);
+			ig_sts_role_result_clear(&res[i]);
+		}
+		print_message("# k=8 roles one after the other: %ld ms\n", elapsed_ms(&t0));
+	}
+	faults("{\"reset\":true}");
+}
+
+/* IPv6 loopback endpoint: Host header and URL with [::1]. */
+static void it_ipv6(void **state)
+{
+	struct ig_sts_config cfg;
+	struct ig_sts_assume_req req;
+	struct ig_sts_tag tags[3];
+	struct ig_sts_role_result res;
+	struct ep e6;
+	char dir[600], cadir[700], statef[700];
+	const char *opts[] = {"--bind",  "::1",  "--ca-dir",  cadir,
+	                      "--state", statef, "--no-imds", NULL};
+
+	(void)state;
+	need_endpoint();
+	assert_int_equal(ig_bfmt(dir, sizeof(dir), "%s/ep-v6", scratch), 0);
+	assert_int_equal(ig_bfmt(cadir, sizeof(cadir), "%s/ca", E.dir), 0);
+	assert_int_equal(ig_bfmt(statef, sizeof(statef), "%s/state.json", E.dir), 0);
+	if (ep_start(&e6, dir, opts) != 0) {
+		ep_stop(&e6);
+		print_message("# no IPv6 loopback here: skipped\n");
+		skip();
+	}
+	icfg(&cfg);
+	cfg.endpoint = e6.sts_url;
+	assert_non_null(strstr(e6.sts_url, "[::1]"));
+	req_init(&req, R_RO, "kim", tags);
+	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
+	ig_sts_role_result_clear(&res);
+	ep_stop(&e6);
+}
 
 int main(void)
 {
@@ -967,5 +1483,19 @@ int main(void)
 	        cmocka_unit_test(test_assume_timeout),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	const struct CMUnitTest itests[] = {
+	        cmocka_unit_test(it_assume_one),     cmocka_unit_test(it_assume_several),
+	        cmocka_unit_test(it_temporary_base), cmocka_unit_test(it_bad_base),
+	        cmocka_unit_test(it_expired_base),   cmocka_unit_test(it_tls),
+	        cmocka_unit_test(it_retries),        cmocka_unit_test(it_malformed),
+	        cmocka_unit_test(it_slow),           cmocka_unit_test(it_measure),
+	        cmocka_unit_test(it_ipv6),
+	};
+	int fails;
+
+	if (group_setup(NULL) != 0)
+		return 1;
+	fails = cmocka_run_group_tests_name("sts_unit", tests, NULL, NULL);
+	fails += cmocka_run_group_tests_name("sts_integration", itests, int_setup, int_teardown);
+	return fails;
 }
