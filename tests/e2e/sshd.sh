@@ -174,8 +174,9 @@ JSON
 }
 
 # sts_start: the STS endpoint (HTTPS, test CA) and the IMDSv2 emulator, with
-# a state whose two roles trust the instance role and require SourceIdentity
-# (the pii one also the session tags the gate sends).  Exports STS_URL,
+# a state whose two roles trust only the instance role, require
+# SourceIdentity and allow no session tags but the gate's three (the pii one
+# requires all three), like the trust policies in the README.  Exports STS_URL,
 # STS_CA, IMDS_URL...; $E/ca.pem is a copy of the CA any user may read.
 sts_start() {
 	local st=$E/sts/state.json out
@@ -183,11 +184,14 @@ sts_start() {
 	jq '.roles = {
 	  ("arn:aws:iam::" + .account + ":role/iamgate-readonly"): {
 	    "trust": [("arn:aws:iam::" + .account + ":role/" + .imds.role)],
-	    "require_source_identity": true, "required_tags": [], "max_session_duration": 3600 },
+	    "require_source_identity": true, "required_tags": [],
+	    "allowed_tags": ["bastion-user", "bastion-source-ip", "bastion-host"],
+	    "max_session_duration": 3600 },
 	  ("arn:aws:iam::" + .account + ":role/iamgate-pii"): {
 	    "trust": [("arn:aws:iam::" + .account + ":role/" + .imds.role)],
 	    "require_source_identity": true,
 	    "required_tags": ["bastion-user", "bastion-source-ip", "bastion-host"],
+	    "allowed_tags": ["bastion-user", "bastion-source-ip", "bastion-host"],
 	    "max_session_duration": 3600 } }' "$st" >"$st.new" && mv "$st.new" "$st" || return 1
 	chmod 0600 "$st"
 	out=$(STS_LIFETIME=${STS_LIFETIME:-900} "$STSCTL" start "$E/sts" --state "$st" 2>&1) || {

@@ -143,6 +143,16 @@ else
 	t_fail "STS log" "$(tail -n 3 "$STS_LOG")"
 fi
 
+# The helper's own credentials: the instance role through IMDSv2 (session
+# token first, then the role's credentials with it), no IMDSv1 request.
+if has_line "$IMDS_LOG" '.method == "PUT" and .path == "/latest/api/token" and .result == "ok"' &&
+	has_line "$IMDS_LOG" '.method == "GET" and (.path | startswith("/latest/meta-data/iam/security-credentials/iamgate-bastion-instance"))
+	and .token_ok == true and .result == "ok"' &&
+	! has_line "$IMDS_LOG" '.method == "GET" and .token_present != true'; then
+	t_ok "IMDSv2: the helper got its base credentials with a session token"
+else
+	t_fail "IMDSv2 use" "$(cat "$IMDS_LOG")"
+fi
 tick
 # --- 2. logout removes the credential files ---------------------------------
 if wait_for 10 gone "$SID_A"; then
