@@ -107,3 +107,23 @@ install: all
 
 clean:
 	rm -rf build
+
+# ---- packaging (packaging/, tests/pkg/) ----------------------------------
+# deb: build the Debian package with dpkg-buildpackage from a copy of the tree
+#      in build/deb/ (packaging/debian/ becomes debian/ there); reuses the
+#      package when no source file changed.
+# man: the man pages are roff sources (packaging/man/), nothing to build;
+#      check that groff and man render them without a single warning.
+MAN_PAGES := packaging/man/pam_iamgate.8 packaging/man/iamgate.8 packaging/man/iamgate.json.5
+
+.PHONY: deb man
+deb:
+	@packaging/build-deb.sh
+
+man:
+	@for m in $(MAN_PAGES); do \
+	  out=$$(groff -ww -man -z $$m 2>&1; \
+	         LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z $$m 2>&1 >/dev/null); \
+	  if [ -n "$$out" ]; then printf '%s:\n%s\n' "$$m" "$$out"; exit 1; fi; \
+	  echo "$$m: no warnings"; \
+	done

@@ -6,7 +6,7 @@
 # module option (pam_module/pam_iamgate.c), and the PAM and sshd lines an
 # admin has to add.
 source "$(dirname "$0")/../lib.sh"
-cd "$ROOT"
+cd "$ROOT" || exit 1
 
 MAN=packaging/man
 PAGES=("$MAN/pam_iamgate.8" "$MAN/iamgate.8" "$MAN/iamgate.json.5")

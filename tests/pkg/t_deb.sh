@@ -1,0 +1,348 @@
+#!/bin/bash
+# tests/pkg/t_deb.sh - the Debian package, end to end.
+#
+# Builds it (or reuses an up-to-date one: packaging/build-deb.sh), checks the
+# file list with modes and owners and the conffiles, runs lintian (no error
+# or warning that is not overridden, no stale override), then installs it on
+# this machine with a real `dpkg -i` (CI runs as root on a throwaway host),
+# checks what the postinst made, logs in through the INSTALLED module with
+# pamtester under pam_wrapper - no helper= option, so the helper path
+# compiled into the package is what runs - and purges it.  The purge also
+# runs from the EXIT trap, so a failure leaves nothing installed.
+#
+# Runs of this suite from several checkouts serialize on a machine-wide
+# lock.  The install part is skipped (never forced) when the host already has
+# iamgate files this suite did not put there.
+source "$(dirname "$0")/../lib.sh"
+cd "$ROOT" || exit 1
+
+MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
+MODULE_PATH=/lib/$MA/security/pam_iamgate.so
+HELPER_PATH=/usr/libexec/iamgate/iamgate-helper
+CLI_PATH=/usr/sbin/iamgate
+LOCK=/run/lock/iamgate-t_deb.lock
+MARK=/run/lock/iamgate-t_deb.installed
+
+# ---------------------------------------------------------------- build
+# Our own copy of the package and of the list of files it was built from: a
+# concurrent `make deb` may replace build/deb/ meanwhile.
+W=$(mktemp -d "$BUILD/t-deb.XXXXXX")
+chmod 0755 "$W"
+trap 'rm -rf "$W"' EXIT
+out=$(packaging/build-deb.sh --copy-to "$W" 2>&1)
+rc=$?
+DEB=$(printf '%s\n' "$out" | tail -n 1)
+if [ $rc -eq 0 ] && [ -f "$DEB" ]; then
+	t_ok "make deb: $(basename "$DEB")"
+else
+	t_fail "make deb (packaging/build-deb.sh)" "$(printf '%s\n' "$out" | tail -n 30)"
+	t_done
+	exit 1
+fi
+
+# ------------------------------------------------------------- contents
+LIST=$(dpkg-deb -c "$DEB" | awk '{print $1, $2, $6}')
+
+# has MODE OWNER PATH: the package holds PATH with exactly this mode/owner.
+has() {
+	if grep -qxF -- "$1 $2 ./$3" <<<"$LIST"; then
+		t_ok "ships $3 ($1 $2)"
+	else
+		t_fail "ships $3 as $1 $2" "$(grep -F "./$3" <<<"$LIST" || echo "not in the package")"
+	fi
+}
+has -rw-r--r-- root/root "${MODULE_PATH#/}"
+has -rwxr-xr-x root/root "${HELPER_PATH#/}"
+has -rwxr-xr-x root/root "${CLI_PATH#/}"
+has -rw------- root/root etc/iamgate/iamgate.json
+has -rw-r--r-- root/root etc/logrotate.d/iamgate
+has -rw-r--r-- root/root usr/lib/tmpfiles.d/iamgate.conf
+has drwx------ root/root var/lib/iamgate/totp/
+has drwxr-x--- root/root var/log/iamgate/
+has -rw-r--r-- root/root usr/share/man/man8/pam_iamgate.8.gz
+has -rw-r--r-- root/root usr/share/man/man8/iamgate.8.gz
+has -rw-r--r-- root/root usr/share/man/man5/iamgate.json.5.gz
+has -rw-r--r-- root/root usr/share/doc/iamgate/examples/iamgate.json
+has -rw-r--r-- root/root usr/share/doc/iamgate/copyright
+if grep -qx README.md "$W/source-files.txt"; then
+	# dh_compress gzips documents over 4 KiB (Debian policy 12.3).
+	readme=usr/share/doc/iamgate/README.md
+	grep -qxF -- "-rw-r--r-- root/root ./$readme.gz" <<<"$LIST" && readme=$readme.gz
+	has -rw-r--r-- root/root "$readme"
+fi
+absent=$(sed -n 's,^config/,,p' "$W/source-files.txt" | while IFS= read -r f; do
+	grep -qxF -- "-rw-r--r-- root/root ./usr/share/doc/iamgate/examples/$f" <<<"$LIST" || echo "$f"
+done)
+if [ -z "$absent" ]; then t_ok "every file under config/ is in /usr/share/doc/iamgate/examples"; else t_fail "config files missing from the examples" "$absent"; fi
+
+bad=$(grep -E '^.{3}[sS]|^.{6}[sS]' <<<"$LIST")
+if [ -z "$bad" ]; then t_ok "nothing setuid or setgid (the helper runs as root because sshd's PAM does)"; else t_fail "setuid/setgid files" "$bad"; fi
+bad=$(grep -E '^.{5}w|^.{8}w' <<<"$LIST")
+if [ -z "$bad" ]; then t_ok "nothing group- or world-writable"; else t_fail "writable by group/other" "$bad"; fi
+bad=$(grep -E ' \./(run|var/run|etc/pam\.d|etc/ssh)/' <<<"$LIST")
+if [ -z "$bad" ]; then t_ok "no file in /run, /etc/pam.d or /etc/ssh: the package changes no PAM stack"; else t_fail "files in /run or the PAM/sshd configuration" "$bad"; fi
+bad=$(awk '$2 != "root/root"' <<<"$LIST")
+if [ -z "$bad" ]; then t_ok "every file is root/root in the archive (the audit group comes from the postinst)"; else t_fail "non-root owners" "$bad"; fi
+
+conffiles=$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./conffiles 2>/dev/null | sort | tr '\n' ' ')
+if [ "$conffiles" = "/etc/iamgate/iamgate.json /etc/logrotate.d/iamgate " ]; then
+	t_ok "conffiles: the configuration and the logrotate file"
+else
+	t_fail "conffiles are: $conffiles"
+fi
+x=$W/extracted
+dpkg-deb -x "$DEB" "$x"
+if strings "$x/$MODULE_PATH" | grep -qxF "$HELPER_PATH" && strings "$x/$MODULE_PATH" | grep -qxF /etc/iamgate/iamgate.json; then
+	t_ok "the module has $HELPER_PATH and /etc/iamgate/iamgate.json compiled in"
+else
+	t_fail "the module's compiled-in paths" "$(strings "$x/$MODULE_PATH" | grep -E '^/(usr|etc)/' )"
+fi
+exports=$(nm -D --defined-only "$x/$MODULE_PATH" | awk '{print $3}' | sort | tr '\n' ' ')
+if [ "$exports" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_close_session pam_sm_open_session pam_sm_setcred " ]; then
+	t_ok "the packaged module exports only pam_sm_*"
+else
+	t_fail "packaged module exports: $exports"
+fi
+hard=$(readelf -d "$x/$HELPER_PATH" 2>/dev/null | grep -c 'BIND_NOW\|FLAGS_1.*NOW')
+pie=$(readelf -h "$x/$HELPER_PATH" 2>/dev/null | grep -c 'DYN')
+if [ "$hard" -ge 1 ] && [ "$pie" -eq 1 ] && readelf -lW "$x/$HELPER_PATH" | grep -q GNU_RELRO &&
+	nm -D "$x/$HELPER_PATH" | grep -q '__stack_chk_fail' && nm -D "$x/$HELPER_PATH" | grep -q '_chk@'; then
+	t_ok "the packaged helper keeps the hardening (PIE, relro, now, stack protector, fortify)"
+else
+	t_fail "packaged helper hardening" "bindnow=$hard pie=$pie"
+fi
+rm -rf "$x"
+
+# -------------------------------------------------------------- lintian
+lint=$(lintian --fail-on error,warning --display-info --pedantic "$DEB" 2>&1)
+rc=$?
+bad=$(grep -E '^[EW]: |unused-override|mismatched-override' <<<"$lint")
+if [ $rc -eq 0 ] && [ -z "$bad" ]; then
+	t_ok "lintian: no errors or warnings beyond the documented overrides"
+else
+	t_fail "lintian (rc $rc)" "$lint"
+fi
+info=$(grep -E '^[IPX]: ' <<<"$lint")
+[ -n "$info" ] && printf '# lintian info: %s\n' "$info"
+# Every override says why, in a comment right above it.
+uncommented=$(awk '!/^#/ && NF && prev !~ /^#/ {print} {prev=$0}' packaging/debian/iamgate.lintian-overrides)
+if [ -z "$uncommented" ]; then t_ok "every lintian override has a comment saying why"; else t_fail "overrides without a reason" "$uncommented"; fi
+
+# ---------------------------------------------------- install and login
+if [ "$(id -u)" -ne 0 ]; then
+	t_ok "install tests skipped: not root # SKIP"
+	t_done
+	exit
+fi
+exec 8>"$LOCK"
+if ! flock -w 600 8; then
+	t_fail "another run holds $LOCK for more than 10 minutes"
+	t_done
+	exit 1
+fi
+
+installed() { dpkg-query -W -f='${Status}' iamgate 2>/dev/null | grep -q 'install ok installed'; }
+if installed && [ -f "$MARK" ]; then
+	dpkg --purge iamgate >/dev/null 2>&1 # left over by a killed run of this suite
+fi
+foreign=""
+installed && foreign="the iamgate package"
+for p in /etc/iamgate /var/lib/iamgate /var/log/iamgate /usr/libexec/iamgate "$MODULE_PATH" "$CLI_PATH"; do
+	[ -e "$p" ] && foreign="$foreign $p"
+done
+if [ -n "$foreign" ]; then
+	# A real installation: never overwrite or purge it.
+	t_ok "install tests skipped: this host already has$foreign # SKIP"
+	t_done
+	exit
+fi
+
+P=igk$(printf '%x' $((($$ + RANDOM) % 65536)))
+T=$W
+SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+CONFIG=$T/etc/iamgate.json
+AUDIT=$T/log/audit.jsonl
+SERVICE=iamgate-pkg
+PAMWRAP=/usr/lib/$MA/libpam_wrapper.so
+getent group iamgate-audit >/dev/null && audit_group_existed=1 || audit_group_existed=0
+sshd_pam_before=$(sha256sum /etc/pam.d/sshd 2>/dev/null)
+
+cleanup() {
+	if installed; then dpkg --purge iamgate >/dev/null 2>&1; fi
+	rm -f "$MARK"
+	userdel "${P}u" >/dev/null 2>&1
+	groupdel "${P}g" >/dev/null 2>&1
+	# The package keeps iamgate-audit on purge (by design); this suite
+	# leaves the host as it found it.
+	[ "$audit_group_existed" = 0 ] && groupdel iamgate-audit >/dev/null 2>&1
+	rm -rf "$T"
+	return 0
+}
+trap cleanup EXIT
+
+# dpkg -i, retried while another dpkg/apt holds the dpkg lock.
+touch "$MARK"
+for _ in $(seq 1 30); do
+	DEBIAN_FRONTEND=noninteractive dpkg -i "$DEB" >"$T/dpkg.log" 2>&1 && break
+	grep -qi 'lock' "$T/dpkg.log" || break
+	sleep 2
+done
+if installed; then
+	t_ok "dpkg -i installs the package"
+else
+	t_fail "dpkg -i" "$(tail -n 20 "$T/dpkg.log")"
+	t_done
+	exit 1
+fi
+
+# is PATH OWNER:GROUP MODE (octal)
+is() {
+	local got
+	got=$(stat -c '%U:%G %a' "$1" 2>&1)
+	if [ "$got" = "$2 $3" ]; then t_ok "installed $1 is $2 $3"; else t_fail "installed $1 is $2 $3" "got: $got"; fi
+}
+is "$MODULE_PATH" root:root 644
+is "$HELPER_PATH" root:root 755
+is "$CLI_PATH" root:root 755
+is /etc/iamgate/iamgate.json root:root 600
+is /var/lib/iamgate/totp root:root 700
+is /var/log/iamgate root:iamgate-audit 750
+is /run/iamgate root:root 755
+is /run/iamgate/sessions root:root 711
+is /run/iamgate/grants root:root 700
+is /run/iamgate/cache root:root 700
+if getent group iamgate-audit | grep -q . && [ "$(getent group iamgate-audit | cut -d: -f3)" -lt 1000 ]; then
+	t_ok "postinst created the system group iamgate-audit"
+else
+	t_fail "group iamgate-audit" "$(getent group iamgate-audit)"
+fi
+if dpkg-statoverride --list /var/log/iamgate | grep -qx 'root iamgate-audit 750 /var/log/iamgate'; then
+	t_ok "the log directory's group is a dpkg-statoverride (kept on upgrades)"
+else
+	t_fail "statoverride" "$(dpkg-statoverride --list /var/log/iamgate)"
+fi
+if [ "$(sha256sum /etc/pam.d/sshd 2>/dev/null)" = "$sshd_pam_before" ] && ! dpkg -L iamgate | grep -q '^/etc/pam.d'; then
+	t_ok "installing leaves /etc/pam.d/sshd alone"
+else
+	t_fail "the package touched the PAM configuration"
+fi
+out=$("$CLI_PATH" check 2>&1)
+if [ $? -eq 0 ] && grep -q '^/etc/iamgate/iamgate.json: configuration OK' <<<"$out"; then
+	t_ok "iamgate check accepts the installed example configuration"
+else
+	t_fail "iamgate check on the installed configuration" "$out"
+fi
+bad=""
+for page in pam_iamgate.8 iamgate.8 iamgate.json.5; do
+	f=$(man -w "${page%.*}" "${page##*.}" 2>/dev/null)
+	w=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z "$f" 2>&1 >/dev/null)
+	case $f in /usr/share/man/*/$page.gz) ;; *) bad="$bad $page:not-found($f)" ;; esac
+	[ -n "$w" ] && bad="$bad $page:$w"
+done
+if [ -z "$bad" ]; then t_ok "man finds the installed pages and renders them without warnings"; else t_fail "installed man pages" "$bad"; fi
+
+# A login through the installed module: a test user in a mapped group,
+# enrolled with the installed CLI, a config of our own (config= option), and
+# no helper= option.
+groupadd "${P}g"
+useradd -M -N -g "${P}g" -s /bin/sh "${P}u"
+mkdir -p "$T/etc" "$T/log" "$T/run" "$T/pam.d"
+chmod 0755 "$T/etc" "$T/log" "$T/run"
+cat >"$CONFIG" <<JSON
+{
+  "allowlists": { "loopback": ["127.0.0.0/8"] },
+  "groups": { "${P}g": { "allow_from": ["loopback"], "roles": [] } },
+  "roles": {},
+  "totp": { "state_dir": "$T/state", "window": 1, "max_failures": 5 },
+  "audit": { "path": "$AUDIT", "syslog": false },
+  "session": { "dir": "$T/run/sessions", "grant_dir": "$T/run/grants" }
+}
+JSON
+chmod 0600 "$CONFIG"
+# auth by bare name (found where libpam looks: the package's multiarch
+# security directory), account by the installed absolute path.
+cat >"$T/pam.d/$SERVICE" <<PAM
+auth     required pam_iamgate.so config=$CONFIG
+account  required $MODULE_PATH config=$CONFIG
+PAM
+if printf '%s\n' "$SECRET" | "$CLI_PATH" enroll --config "$CONFIG" --import-base32 - --no-verify "${P}u" >/dev/null 2>&1; then
+	t_ok "the installed iamgate enrolls a test user"
+else
+	t_fail "iamgate enroll with the installed CLI"
+fi
+
+# pt USER CODE OP: pamtester through pam_wrapper; output in OUT, status in RC.
+pt() {
+	OUT=$(printf '%s\n' "$2" | env LD_PRELOAD="$PAMWRAP" PAM_WRAPPER=1 \
+		PAM_WRAPPER_SERVICE_DIR="$T/pam.d" pamtester -v -I rhost=127.0.0.1 "$SERVICE" "$1" "$3" 2>&1)
+	RC=$?
+}
+# audit_is KEY VALUE...: the last audit line has these values.
+audit_is() {
+	local line k
+	line=$(tail -n 1 "$AUDIT" 2>/dev/null)
+	while [ $# -ge 2 ]; do
+		k=$(jq -r --arg k "$1" '.[$k] // "null"' <<<"$line" 2>/dev/null)
+		if [ "$k" != "$2" ]; then
+			echo "# audit $1 is $k, not $2: $line"
+			return 1
+		fi
+		shift 2
+	done
+}
+
+# A wrong code: none of the codes the window accepts right now.
+now=$(date +%s)
+valid=" $(oathtool --totp -b "$SECRET" -N "@$((now - 30))") $(oathtool --totp -b "$SECRET" -N "@$now") $(oathtool --totp -b "$SECRET" -N "@$((now + 30))") "
+wrong=000000
+while [[ $valid == *" $wrong "* ]]; do wrong=$(printf '%06d' $((10#$wrong + 1))); done
+pt "${P}u" "$wrong" authenticate
+if [ $RC -ne 0 ] && grep -q 'Authentication failure' <<<"$OUT" && audit_is event auth decision deny reason bad_code user "${P}u" service "$SERVICE"; then
+	t_ok "installed module, wrong code: PAM_AUTH_ERR, audited deny bad_code"
+else
+	t_fail "wrong code through the installed module" "rc=$RC out=$OUT"
+fi
+
+code=$(oathtool --totp -b "$SECRET")
+pt "${P}u" "$code" authenticate
+if [ $RC -eq 0 ] && grep -q 'successfully authenticated' <<<"$OUT" && audit_is event auth decision allow reason ok user "${P}u" rhost 127.0.0.1 service "$SERVICE"; then
+	t_ok "installed module, right code: success via the compiled-in helper, audited allow"
+else
+	t_fail "right code through the installed module" "rc=$RC out=$OUT audit=$(tail -n 1 "$AUDIT" 2>/dev/null)"
+fi
+case $OUT in *"Verification code"*) t_ok "the installed module asks for the verification code" ;; *) t_fail "prompt" "$OUT" ;; esac
+
+pt "${P}u" "$code" authenticate
+if [ $RC -ne 0 ] && audit_is event auth decision deny reason replayed_code; then
+	t_ok "installed module, same code again: denied as replay"
+else
+	t_fail "replay through the installed module" "rc=$RC out=$OUT"
+fi
+pt "${P}u" "" acct_mgmt
+if [ $RC -eq 0 ] && audit_is event account decision allow; then
+	t_ok "installed module, account: mapped group from an allowed address"
+else
+	t_fail "account through the installed module" "rc=$RC out=$OUT"
+fi
+if "$CLI_PATH" audit verify --log "$AUDIT" >/dev/null 2>&1; then
+	t_ok "the installed iamgate verifies the audit chain"
+else
+	t_fail "iamgate audit verify" "$("$CLI_PATH" audit verify --log "$AUDIT" 2>&1)"
+fi
+
+# ---------------------------------------------------------------- purge
+DEBIAN_FRONTEND=noninteractive dpkg --purge iamgate >"$T/purge.log" 2>&1
+left=""
+for p in "$MODULE_PATH" "$HELPER_PATH" "$CLI_PATH" /etc/iamgate /etc/logrotate.d/iamgate \
+	/usr/lib/tmpfiles.d/iamgate.conf /var/lib/iamgate /var/log/iamgate /run/iamgate \
+	/usr/share/man/man8/pam_iamgate.8.gz; do
+	[ -e "$p" ] && left="$left $p"
+done
+dpkg-statoverride --list /var/log/iamgate >/dev/null 2>&1 && left="$left statoverride"
+if ! installed && [ -z "$left" ]; then
+	t_ok "dpkg --purge removes the package, its configuration, state and statoverride"
+else
+	t_fail "purge left:$left" "$(tail -n 10 "$T/purge.log")"
+fi
+
+t_done
