@@ -18,7 +18,10 @@
 #include <unistd.h>
 
 #include "iamgate/creds.h"
+#include "iamgate/sts.h"
 #include "iamgate/util.h"
+
+#include "sts_endpoint_fixture.h"
 
 #define AKID "AKIAIOSFODNN7EXAMPLE"
 #define SECRET "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -57,22 +60,6 @@ static int group_setup(void **state)
 	    mkdir(scratch, 0700) != 0)
 		return -1;
 	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	static const char *const names[] = {
-	        "credentials", "link", "sub/credentials", "sub", "cache/" IG_CREDS_CACHE_NAME,
-	        "cache"};
-	char p[600];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		scratch_path(p, sizeof(p), names[i]);
-		if (unlink(p) != 0)
-			(void)rmdir(p);
-	}
-	return rmdir(scratch) == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
@@ -538,6 +525,192 @@ static void test_imds_cache_only(void **state)
 	assert_int_equal(unlink(file), 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Integration: the IMDSv2 emulator (tests/sts/), when present           */
+
+static struct ep E;
+
+static int int_setup(void **state)
+{
+	char dir[600];
+
+	(void)state;
+	if (!ep_available())
+		return 0;
+	if (ig_bfmt(dir, sizeof(dir), "%s/ep", scratch) != 0 || ep_start(&E, dir, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+static int int_teardown(void **state)
+{
+	char *rm[] = {(char *)"/bin/rm", (char *)"-rf", (char *)"--", scratch, NULL};
+
+	(void)state;
+	ep_stop(&E);
+	return ep_run(rm, NULL) == 0 ? 0 : -1;
+}
+
+static void need_endpoint(void)
+{
+	if (!E.up) {
+		print_message("# IMDS emulator not present (tests/sts/stsctl.sh): skipped\n");
+		skip();
+	}
+}
+
+static void imds_faults(const char *json)
+{
+	assert_int_equal(ep_ctl(&E, "imds", json), 0);
+}
+
+/* The IMDSv2 flow, the cache, and the credentials put to use with STS. */
+static void it_imds_flow(void **state)
+{
+	struct ig_creds_config cfg = {0}, fc = {0};
+	struct ig_creds_info info;
+	struct ig_aws_creds c, want;
+	struct ig_sts_config sc = {0};
+	struct ig_sts_assume_req req = {0};
+	struct ig_sts_role_result res;
+	char cache[600], file[700];
+	struct stat st;
+	long before;
+	int64_t now, exp;
+
+	(void)state;
+	need_endpoint();
+	imds_faults("{\"reset\":true}");
+	/* What IMDS serves: the state's "instance" credentials. */
+	fc.source = IG_CREDS_SRC_FILE;
+	fc.file = E.aws_credentials;
+	fc.profile = "instance";
+	assert_int_equal(ig_creds_load(&fc, &want, &info), 0);
+
+	assert_int_equal(ig_bfmt(cache, sizeof(cache), "%s/icache", scratch), 0);
+	assert_int_equal(mkdir(cache, 0700), 0);
+	assert_int_equal(ig_bfmt(file, sizeof(file), "%s/" IG_CREDS_CACHE_NAME, cache), 0);
+	cfg.source = IG_CREDS_SRC_IMDS;
+	cfg.imds_endpoint = E.imds_url;
+	cfg.cache_dir = cache;
+
+	before = ep_requests(&E, "imds");
+	assert_int_equal(ig_creds_load(&cfg, &c, &info), 0);
+	assert_string_equal(info.reason, "ok");
+	assert_string_equal(info.imds_role, "iamgate-bastion-instance");
+	assert_false(info.from_cache);
+	assert_true(info.cache_written);
+	assert_int_equal(ep_requests(&E, "imds") - before, 3);
+	assert_string_equal(c.access_key_id, want.access_key_id);
+	assert_string_equal(c.secret_access_key, want.secret_access_key);
+	assert_string_equal(c.session_token, want.session_token);
+	assert_true(c.expiration > (int64_t)time(NULL) + IG_CREDS_REFRESH_MARGIN);
+	ig_aws_creds_clear(&c);
+
+	/* The cache file: root, 0600, regular. */
+	assert_int_equal(lstat(file, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_uid, 0);
+
+	/* Second load: from the cache, IMDS not asked. */
+	before = ep_requests(&E, "imds");
+	assert_int_equal(ig_creds_load(&cfg, &c, &info), 0);
+	assert_true(info.from_cache);
+	assert_int_equal(ep_requests(&E, "imds"), before);
+	assert_string_equal(c.access_key_id, want.access_key_id);
+	assert_string_equal(c.session_token, want.session_token);
+
+	/* The IMDS credentials work for AssumeRole (temporary base keys). */
+	sc.endpoint = E.sts_url;
+	sc.region = "us-east-1";
+	sc.ca_file = E.sts_ca;
+	sc.timeout_ms = 20000;
+	req.role_arn = "arn:aws:iam::123456789012:role/iamgate-readonly";
+	req.session_name = "alice";
+	req.source_identity = "alice";
+	assert_int_equal(ig_sts_assume_roles(&sc, &c, &req, 1, &res), 0);
+	assert_string_equal(res.reason, "ok");
+	ig_sts_role_result_clear(&res);
+
+	/* Five minutes before expiry the cache is not used any more: IMDS is
+	 * asked again; what it serves is still valid, but not worth caching. */
+	exp = c.expiration;
+	now = exp - IG_CREDS_REFRESH_MARGIN;
+	cfg.now = fixed_clock;
+	cfg.now_arg = &now;
+	before = ep_requests(&E, "imds");
+	ig_aws_creds_clear(&c);
+	assert_int_equal(ig_creds_load(&cfg, &c, &info), 0);
+	assert_false(info.from_cache);
+	assert_false(info.cache_written);
+	assert_int_equal(ep_requests(&E, "imds") - before, 3);
+	ig_aws_creds_clear(&c);
+
+	/* Within the expiry margin: refused. */
+	now = exp - IG_STS_BASE_EXPIRY_MARGIN;
+	assert_int_equal(ig_creds_load(&cfg, &c, &info), IG_ERR_INVAL);
+	assert_string_equal(info.reason, "base_credentials_expired");
+	assert_null(c.session_token);
+	ig_aws_creds_clear(&want);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(rmdir(cache), 0);
+}
+
+/* Every IMDS fault ends in a clear reason, within the time limit. */
+static void it_imds_faults(void **state)
+{
+	static const struct {
+		const char *fault, *reason;
+		int err;
+	} cases[] = {
+	        {"{\"reset\":true,\"down\":{\"count\":1}}", "imds_unavailable", IG_ERR_NET},
+	        {"{\"reset\":true,\"fail5xx\":{\"count\":1}}", "imds_unavailable", IG_ERR_NET},
+	        {"{\"reset\":true,\"notoken\":{\"count\":1}}", "imds_unavailable", IG_ERR_NET},
+	        {"{\"reset\":true,\"garbage\":{\"count\":1}}", "imds_malformed", IG_ERR_PARSE},
+	        {"{\"reset\":true,\"expired\":{\"count\":1}}", "base_credentials_expired",
+	         IG_ERR_INVAL},
+	        {"{\"reset\":true,\"slow\":{\"ms\":3000,\"count\":1}}", "imds_unavailable",
+	         IG_ERR_TIMEOUT},
+	};
+	struct ig_creds_config cfg = {0};
+	struct ig_creds_info info;
+	struct ig_aws_creds c;
+	struct timespec t0, t1;
+	char *stop[] = {(char *)"/bin/bash", (char *)EP_SCRIPT,
+	                (char *)"stop",      E.dir,
+	                (char *)"imds",      NULL};
+
+	(void)state;
+	need_endpoint();
+	cfg.source = IG_CREDS_SRC_IMDS;
+	cfg.imds_endpoint = E.imds_url;
+	cfg.imds_timeout_ms = 1000;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long ms;
+		int r;
+		imds_faults(cases[i].fault);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = ig_creds_load(&cfg, &c, &info);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (r != cases[i].err || strcmp(info.reason, cases[i].reason) != 0)
+			fail_msg("case %zu (%s): r=%d reason=%s", i, cases[i].fault, r,
+			         info.reason);
+		assert_null(c.session_token);
+		assert_string_equal(c.secret_access_key, "");
+		assert_true(ms < 1000 + 1000);
+	}
+	imds_faults("{\"reset\":true}");
+	assert_int_equal(ig_creds_load(&cfg, &c, &info), 0);
+	ig_aws_creds_clear(&c);
+
+	/* Gone entirely: connection refused. */
+	assert_int_equal(ep_run(stop, NULL), 0);
+	assert_int_equal(ig_creds_load(&cfg, &c, &info), IG_ERR_NET);
+	assert_string_equal(info.reason, "imds_unavailable");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -547,5 +720,15 @@ int main(void)
 	        cmocka_unit_test(test_imds_cache_only),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	const struct CMUnitTest itests[] = {
+	        cmocka_unit_test(it_imds_flow),
+	        cmocka_unit_test(it_imds_faults),
+	};
+	int fails;
+
+	if (group_setup(NULL) != 0)
+		return 1;
+	fails = cmocka_run_group_tests_name("creds_unit", tests, NULL, NULL);
+	fails += cmocka_run_group_tests_name("creds_integration", itests, int_setup, int_teardown);
+	return fails;
 }
