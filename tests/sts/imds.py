@@ -123,15 +123,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         entry = {"time": stslib.iso_ms(time.time()), "method": self.command, "path": path}
         status, out, ctype, extra = self.route(path, entry)
+        with im.lock:
+            im.stats["requests"] += 1
+        if status is not None:
+            entry["status"] = status
+        # Log before answering: a client that has its answer can rely on the
+        # log line being there.
+        entry["elapsed_ms"] = int((time.monotonic() - t0) * 1000)
+        im.log.write(entry)
         if status is None:  # "down": close without answering
             self.close_connection = True
         else:
-            entry["status"] = status
             self.send(status, out, ctype, extra)
-        with im.lock:
-            im.stats["requests"] += 1
-        entry["elapsed_ms"] = int((time.monotonic() - t0) * 1000)
-        im.log.write(entry)
 
     def route(self, path, entry):
         im = self.server.imds

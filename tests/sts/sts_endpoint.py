@@ -677,8 +677,8 @@ class Handler(BaseHTTPRequestHandler):
 
             slow = ep.faults.take("slow", action)
             if slow:
-                entry["fault"] = "slow"
                 ms = slow.get("ms", 1000)
+                entry.update(fault="slow", slow_ms=ms)
                 if slow.get("where") == "body":
                     slow_mid = ms
                 else:
@@ -749,9 +749,11 @@ class Handler(BaseHTTPRequestHandler):
             ep.stats["requests"] += 1
             r = entry.get("result", "?")
             ep.stats["results"][r] = ep.stats["results"].get(r, 0) + 1
-        self.send(status, out, rid=rid, slow_mid_ms=slow_mid)
+        # Log before answering: a client that has its answer can rely on the
+        # log line being there.
         entry["elapsed_ms"] = int((time.monotonic() - t0) * 1000)
         ep.log.write(entry)
+        self.send(status, out, rid=rid, slow_mid_ms=slow_mid)
 
 
 def main():
