@@ -222,10 +222,29 @@ kill:
 	kill(pid, SIGKILL);
 	killed = 1;
 wait:
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
+	/* EOF on its stdout does not mean the helper is done: its exit is
+	 * awaited within the same time limit, or it is killed. */
+	for (long nap_ms = 1;;) {
+		pid_t w = waitpid(pid, &status, killed ? 0 : WNOHANG);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
 			status = -1;
 			break;
+		}
+		if (w == 0 && ms_left(&deadline) <= 0) {
+			pam_syslog(pamh, LOG_ERR,
+			           "helper %s did not exit within %d s; failing closed", o->helper,
+			           timeout);
+			kill(pid, SIGKILL);
+			killed = 1;
+		} else if (w == 0) {
+			struct timespec nap = {0, nap_ms * 1000000L};
+
+			nanosleep(&nap, NULL);
+			if (nap_ms < 16)
+				nap_ms *= 2;
 		}
 	}
 	if (killed)
