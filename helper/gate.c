@@ -145,6 +145,19 @@ out:
 	return r;
 }
 
+/* A grant whose allow could not be audited must not outlive the denial. */
+static void drop_grant(struct call *c, const char *id)
+{
+	char name[IG_ID_HEX_LEN + 8], why[512];
+	int dfd = -1;
+
+	if (ig_bfmt(name, sizeof(name), "%s.json", id) != 0 ||
+	    ig_own_dir(c->cfg->session.grant_dir, 0700, &dfd, why, sizeof(why)) != 0)
+		return;
+	(void)unlinkat(dfd, name, 0);
+	close(dfd);
+}
+
 /* Take the grant id: read it, delete it (single use), check it matches. */
 static const char *consume_grant(struct call *c, int *mfa)
 {
@@ -272,6 +285,8 @@ static void do_auth(struct call *c)
 	decide(c, 1, "ok", NULL);
 	if (strcmp(json_string_value(json_object_get(c->reply, "result")), IG_RESULT_SUCCESS) == 0)
 		(void)json_object_set_new(c->reply, "grant", json_string(id));
+	else
+		drop_grant(c, id);
 out:
 	if (dfd >= 0)
 		close(dfd);
