@@ -732,6 +732,19 @@ static void parse_aws(struct ctx *c, struct ig_config *cfg, json_t *obj)
 	pop(c);
 }
 
+static int bucket_ok(const char *b)
+{
+	size_t n = strlen(b);
+
+	if (n == 0 || n > 63)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((b[i] >= 'a' && b[i] <= 'z') || (b[i] >= '0' && b[i] <= '9') || b[i] == '.' ||
+		      b[i] == '-' || b[i] == '*' || b[i] == '?'))
+			return 0;
+	return 1;
+}
+
 static void parse_policy(struct ctx *c, struct ig_config *cfg, json_t *obj)
 {
 	static const char *const keys[] = {"sid_pattern", "pii_buckets", "bastion_role_arn", NULL};
@@ -759,6 +772,12 @@ static void parse_policy(struct ctx *c, struct ig_config *cfg, json_t *obj)
 		}
 	}
 	cfg->policy.bastion_role_arn = get_string(c, obj, "bastion_role_arn", 0, 0, NULL);
+	if (cfg->policy.bastion_role_arn && !role_arn_ok(cfg->policy.bastion_role_arn)) {
+		push_key(c, "bastion_role_arn");
+		report(c, 0, "\"%s\" is not an IAM role ARN; fix: the bastion instance role's ARN",
+		       cfg->policy.bastion_role_arn);
+		pop(c);
+	}
 	if ((a = want(c, obj, "pii_buckets", JSON_ARRAY, 0)) != NULL) {
 		size_t j;
 		json_t *e;
@@ -770,8 +789,11 @@ static void parse_policy(struct ctx *c, struct ig_config *cfg, json_t *obj)
 			json_array_foreach(a, j, e)
 			{
 				push_index(c, j);
-				if (!json_is_string(e) || json_string_length(e) == 0)
-					report(c, 0, "must be a bucket name (non-empty string)");
+				if (!json_is_string(e) || !bucket_ok(json_string_value(e)))
+					report(c, 0,
+					       "must be an S3 bucket name or pattern: 1-63 of "
+					       "a-z 0-9 . - (and * ? as wildcards); fix: give the "
+					       "bucket's name, not its ARN");
 				else
 					cfg->policy.pii_buckets[cfg->policy.n_pii_buckets++] =
 					        dupstr(c, json_string_value(e));

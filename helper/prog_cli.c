@@ -154,6 +154,15 @@ static int cmd_check(int argc, char **argv)
 	}
 	if ((cfg = load(path)) == NULL)
 		return 1;
+	if (pdir && cfg->policy.bastion_role_arn == NULL) {
+		fprintf(stderr,
+		        "iamgate: --policies needs \"policy\": {\"bastion_role_arn\": "
+		        "\"arn:aws:iam::ACCOUNT:role/NAME\"} in %s: trust policies are checked "
+		        "against the bastion's own role\n",
+		        path);
+		ig_config_free(cfg);
+		return 1;
+	}
 	if (pdir) {
 		struct ig_policy_role *roles = calloc(cfg->n_roles + 1, sizeof(*roles));
 		struct ig_policy_opts po = {

@@ -91,13 +91,14 @@ pam_setup() {
 
 code_for() { oathtool --totp -b "$1"; }
 
-# extra_user NAME: another enrolled app developer (secret in $SECRET_<NAME>), so
+# extra_user NAME [GROUP]: another enrolled app developer (also in ${P}GROUP) (secret in $SECRET_<NAME>), so
 # tests need not wait for a fresh time step to log in again.
 EXTRA_USERS=""
-extra_user() {
-	local s
+extra_user() { # NAME [SUPPLEMENTARY_GROUP_SUFFIX]
+	local s g=()
 	s=$(head -c 20 /dev/urandom | base32 | tr -d '=')
-	useradd -M -N -g "${P}dev" -s /bin/sh "${P}$1"
+	[ -n "${2:-}" ] && g=(-G "${P}$2")
+	useradd -M -N -g "${P}dev" "${g[@]}" -s /bin/sh "${P}$1"
 	EXTRA_USERS="$EXTRA_USERS $1"
 	printf -v "SECRET_$1" '%s' "$s"
 	echo "$s" | "$CLI" enroll --config "$CONFIG" --import-base32 - --no-verify "${P}$1" >/dev/null

@@ -91,14 +91,16 @@ if jq -s -e --arg u "${P}bob" '[.[] | select(.event=="close_session" and .user==
 
 # --- PII member from a non-fixed address: only the non-pii role ---------
 snap_service
+# (another PII member: bob's code for this time step is spent)
+extra_user bob2 pii
 before=$(assume_count "$ARN_PII")
-login 127.0.0.1 "${P}bob" "$SECRET_B"
+login 127.0.0.1 "${P}bob2" "$SECRET_bob2"
 if [ $RC -eq 0 ] && [ "$(cat "$T/snap/profiles")" = "app-readonly" ] && grep -q "^AWS_PROFILE=app-readonly$" "$T/snap/env"; then
 	t_ok "pii member from elsewhere: logged in with only the non-pii role (AWS_PROFILE set)"
 else
 	t_fail "bob elsewhere" "rc=$RC $(cat "$T/snap/profiles" 2>&1)"
 fi
-if [ "$(assume_count "$ARN_PII")" -eq "$before" ] && jq -s -e --arg u "${P}bob" '[.[] | select(.event=="issue" and .decision=="deny" and .user==$u)] | last | .reason == "pii_source_not_fixed" and .role == "rds-snapshot"' "$AUDIT" >/dev/null; then
+if [ "$(assume_count "$ARN_PII")" -eq "$before" ] && jq -s -e --arg u "${P}bob2" '[.[] | select(.event=="issue" and .decision=="deny" and .user==$u)] | last | .reason == "pii_source_not_fixed" and .role == "rds-snapshot"' "$AUDIT" >/dev/null; then
 	t_ok "no pii AssumeRole was sent; audit says pii_source_not_fixed"
 else
 	t_fail "pii from non-fixed" "$(grep '"issue"' "$AUDIT" | tail -2)"

@@ -250,6 +250,20 @@ static void test_aws_section(void **state)
 	             "not a credential source", "source");
 }
 
+static void test_policy_section(void **state)
+{
+	(void)state;
+	refused_repl("\"audit\":",
+	             "\"policy\": {\"pii_buckets\": [\"arn:aws:s3:::Exports\"]},\n  \"audit\":",
+	             "S3 bucket name", "\"policy\".\"pii_buckets\"[0]");
+	refused_repl("\"audit\":",
+	             "\"policy\": {\"bastion_role_arn\": \"arn:aws:iam::1:user/x\"},\n  "
+	             "\"audit\":",
+	             "not an IAM role ARN", "bastion_role_arn");
+	refused_repl("\"audit\":", "\"policy\": {\"sid_pattern\": \"([\"},\n  \"audit\":",
+	             "regular expression", "sid_pattern");
+}
+
 static void test_session_options(void **state)
 {
 	(void)state;
@@ -371,6 +385,7 @@ int main(void)
 	        cmocka_unit_test(test_pii_roles_need_pii_group),
 	        cmocka_unit_test(test_bad_role_arn),
 	        cmocka_unit_test(test_aws_section),
+	        cmocka_unit_test(test_policy_section),
 	        cmocka_unit_test(test_session_options),
 	        cmocka_unit_test(test_comments_allowed_but_not_elsewhere),
 	        cmocka_unit_test(test_oversize),
