@@ -1,0 +1,88 @@
+# tests/faults/common.sh - shared by the fault-matrix, concurrency and
+# bad-input suites (tests/faults/t_*.sh).  Source it after tests/lib.sh.
+#
+# It reuses tests/pam/common.sh (users, config, pam_wrapper service, pt,
+# audit_has, last_audit, extra_user) and adds:
+#   ptl RHOST USER CODE OPS...   pt with the module's pam_syslog lines captured:
+#                                pam_wrapper prints them on stderr (SYSLOG(N):
+#                                ...) at PAM_WRAPPER_DEBUGLEVEL; $LOG holds
+#                                them, $SEEN the rest (what the user saw:
+#                                prompts, info messages, pamtester's verdict).
+#   acount                       number of lines in the audit log (0 if none)
+#   new_audit N                  the audit lines after the first N
+#   at_exit CMD                  run CMD (eval) at exit, before pam_cleanup,
+#                                last registered first (mounts, servers)
+#   sts_start [stsctl options]   STS endpoint + IMDS emulator with the roles
+#                                of the test config; sets AWS_SECTION (call
+#                                before pam_setup), STS, STS_URL, IMDS_URL...
+#   files_in DIR                 number of entries in DIR (0 if missing)
+#   ms_since T0                  milliseconds since T0=$(date +%s%N)
+
+source "$(dirname "${BASH_SOURCE[0]}")/../pam/common.sh"
+
+EXIT_CMDS=()
+at_exit() { EXIT_CMDS=("$1" "${EXIT_CMDS[@]}"); }
+
+faults_cleanup() {
+	local c
+	for c in "${EXIT_CMDS[@]}"; do eval "$c" >/dev/null 2>&1; done
+	# Never recurse into a file system still mounted under $T.
+	if findmnt -rn -o TARGET | grep -qF "$T/"; then
+		echo "# leaving $T: something is still mounted under it" >&2
+		for u in alice bob carol dave $EXTRA_USERS; do userdel "${P}$u" >/dev/null 2>&1; done
+		for g in dev pii; do groupdel "${P}$g" >/dev/null 2>&1; done
+		return
+	fi
+	pam_cleanup
+}
+trap faults_cleanup EXIT
+
+ptl() {
+	PT_ENV="PAM_WRAPPER_DEBUGLEVEL=${PWDBG:-0}" pt "$@"
+	LOG=$(printf '%s\n' "$OUT" | grep -o 'PWRAP_.*')
+	SEEN=$(printf '%s\n' "$OUT" | sed 's/PWRAP_[A-Z]*\[[^]]*\] - .*$//' | grep -v '^$')
+}
+
+acount() { if [ -f "$AUDIT" ]; then wc -l <"$AUDIT"; else echo 0; fi; }
+new_audit() { tail -n +"$(($1 + 1))" "$AUDIT" 2>/dev/null; }
+files_in() { find "$1" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+
+# The user saw nothing that says why a login failed (no reason, no path).
+seen_nothing_more() {
+	if printf '%s\n' "$SEEN" | grep -qiE 'helper|config|refus|audit|state|reason|signal|garbage|/'; then
+		echo "# the user saw more than a generic failure: $SEEN"
+		return 1
+	fi
+}
+
+sts_start() {
+	STS=$T/sts
+	mkdir -p "$STS"
+	at_exit "\"$ROOT/tests/sts/stsctl.sh\" stop \"$STS\""
+	"$ROOT/tests/sts/mkca.sh" "$STS/ca" >/dev/null
+	ROOT="$ROOT" $PY - "$STS/state.json" <<'PYEOF'
+import json, os, sys
+sys.path.insert(0, os.path.join(os.environ["ROOT"], "tests", "sts"))
+import stslib
+st = stslib.default_state()
+acct = "111122223333"
+st["account"] = acct
+inst = "arn:aws:iam::%s:role/%s" % (acct, st["imds"]["role"])
+st["credentials"]["instance"]["arn"] = "arn:aws:sts::%s:assumed-role/%s/i-0123456789abcdef0" % (acct, st["imds"]["role"])
+tags = ["bastion-user", "bastion-source-ip", "bastion-host"]
+st["roles"] = {
+    "arn:aws:iam::%s:role/bastion-app-readonly" % acct: {"trust": [inst], "require_source_identity": True, "required_tags": tags, "max_session_duration": 3600},
+    "arn:aws:iam::%s:role/bastion-pii-rds-snapshot" % acct: {"trust": [inst], "require_source_identity": True, "required_tags": tags, "max_session_duration": 3600},
+}
+st["regions"] = ["us-east-1"]
+st["imds"]["region"] = "us-east-1"
+with open(sys.argv[1], "w") as f:
+    json.dump(st, f, indent=1)
+PYEOF
+	eval "$("$ROOT/tests/sts/stsctl.sh" start "$STS" --state "$STS/state.json" --lifetime 600 "$@")"
+	AWS_SECTION=", \"aws\": { \"region\": \"us-east-1\", \"sts_endpoint\": \"$STS_URL\", \"ca_file\": \"$STS_CA\",
+   \"timeout_seconds\": ${STS_TIMEOUT:-2}, \"credentials\": { \"source\": \"imds\", \"imds_endpoint\": \"$IMDS_URL\", \"cache_dir\": \"$T/run/cache\" } }"
+	export AWS_SECTION
+}
+sts_ctl() { "$ROOT/tests/sts/stsctl.sh" ctl "$STS" "$1" "$2" >/dev/null; }
