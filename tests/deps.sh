@@ -10,7 +10,7 @@ PKGS=(
 	libpam-wrapper libnss-wrapper pamtester oathtool libpam-oath libpam-google-authenticator
 	openssh-server openssh-client awscli python3 python3-botocore openssl curl
 	jq procps psmisc iproute2 passwd logrotate
-	debhelper dpkg-dev fakeroot lintian
+	debhelper dpkg-dev fakeroot lintian rpm
 )
 
 missing=()
