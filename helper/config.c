@@ -923,6 +923,40 @@ int ig_config_load(const char *path, struct ig_config **out, char *err, size_t e
 	return r;
 }
 
+int ig_config_audit_path(const char *path, char *out, size_t cap)
+{
+	char dir[PATH_MAX], why[512];
+	const char *base, *ap = "/var/log/iamgate/audit.jsonl";
+	char *text = NULL;
+	json_t *root = NULL, *v;
+	size_t len = 0;
+	int dfd = -1, r;
+
+	if (path == NULL || path[0] != '/' || strlen(path) >= sizeof(dir))
+		return IG_ERR_INVAL;
+	/* Only a file an untrusted user cannot have written may name a path. */
+	if ((r = ig_safe_path(path, why, sizeof(why))) != 0)
+		return r;
+	memcpy(dir, path, strlen(path) + 1);
+	base = strrchr(path, '/') + 1;
+	dir[base - path - 1 == 0 ? 1 : base - path - 1] = '\0';
+	if ((r = ig_open_trusted_dir(dir, &dfd, why, sizeof(why))) != 0)
+		return r;
+	r = ig_read_file_at(dfd, base, IG_CONFIG_MAX_BYTES, 0, &text, &len);
+	close(dfd);
+	if (r != 0)
+		return r;
+	root = json_loadb(text, len, 0, NULL);
+	free(text);
+	v = json_object_get(json_object_get(root, "audit"), "path");
+	if (json_is_string(v) && json_string_value(v)[0] == '/' &&
+	    strlen(json_string_value(v)) == json_string_length(v))
+		ap = json_string_value(v);
+	r = ig_bfmt(out, cap, "%s", ap);
+	json_decref(root);
+	return r;
+}
+
 static void free_strv(char **v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)

@@ -365,7 +365,7 @@ static void do_close_session(struct call *c)
  * and, when the file at least names its audit log, there too. */
 static void config_refused(struct call *c, const char *err)
 {
-	char line[1024];
+	char line[1024], apath[4096];
 	const char *p = err;
 
 	while (*p) {
@@ -380,6 +380,25 @@ static void config_refused(struct call *c, const char *err)
 			p++;
 	}
 	set_result(c, deny_result(c->rq.phase), "config_refused");
+	/* Best effort: the refusal also goes to the audit log the (trusted)
+	 * file names; the login is denied whatever happens here. */
+	if (ig_config_audit_path(c->rq.config, apath, sizeof(apath)) == 0) {
+		size_t n = strcspn(err, "\n");
+		json_t *x;
+
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+		memcpy(line, err, n);
+		line[n] = '\0';
+		x = json_pack("{s:s, s:s}", "config", c->rq.config, "problem", line);
+		c->aopts.path = apath;
+		c->aopts.use_syslog = 0; /* already in syslog above */
+		c->aopts.host = c->env->host;
+		if (!ig_name_is_safe(c->rq.user))
+			c->rq.user = NULL;
+		(void)audit(c, c->rq.phase, "deny", "config_refused", x);
+		json_decref(x);
+	}
 }
 
 json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)

@@ -97,6 +97,14 @@ int ig_config_load(const char *path, struct ig_config **out, char *err,
 
 void ig_config_free(struct ig_config *cfg);
 
+/*
+ * Where to audit the refusal of a configuration: its "audit"."path" when
+ * the file is trusted (root-owned, safe parents) and that value can be read
+ * from it, else the default /var/log/iamgate/audit.jsonl.  An untrusted file
+ * names nothing: IG_ERR_UNSAFE (and friends).
+ */
+int ig_config_audit_path(const char *path, char *out, size_t cap) IG_MUST_CHECK;
+
 /* Lookups by name; NULL/-1 when absent. */
 const struct ig_group *ig_config_group(const struct ig_config *cfg, const char *name);
 const struct ig_role *ig_config_role(const struct ig_config *cfg, const char *name);

@@ -132,7 +132,11 @@ chmod 0600 "$CONFIG"
 cp "$CONFIG" "$T/etc/good.json"
 sed -i 's/"window": 1/"window": 1, "windw": 2/' "$CONFIG"
 pt 127.0.0.1 "${P}alice" "$(code_for $SECRET_A)" authenticate
-if [ $RC -ne 0 ]; then t_ok "config with an unknown key: login denied"; else t_fail "bad config allowed a login"; fi
+if [ $RC -ne 0 ] && audit_has "$(last_audit)" event auth decision deny reason config_refused && last_audit | grep -q 'windw'; then
+	t_ok "config with an unknown key: login denied, refusal and its reason audited"
+else
+	t_fail "bad config" "rc=$RC $(last_audit)"
+fi
 out=$("$CLI" check --config "$CONFIG" 2>&1)
 if [ $? -ne 0 ] && echo "$out" | grep -q "iamgate.json:[0-9]*:[0-9]*: .*windw.*unknown key"; then t_ok "iamgate check names file:line:col of the bad key"; else t_fail "check output" "$out"; fi
 cp "$T/etc/good.json" "$CONFIG"

@@ -302,11 +302,14 @@ static void test_config_refused_denies(void **st)
 	write_config(", \"bogus\": 1");
 	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
 	expect(rep, "auth_err", "config_refused");
+	audited("auth", "deny", "config_refused");
 	json_decref(rep);
 	write_config(NULL);
 	assert_int_equal(chmod(cfgpath, 0666), 0);
 	rep = run(req("account", "root", "127.0.0.1", NULL, NULL));
 	expect(rep, "perm_denied", "config_refused");
+	/* An unsafe file names no audit path: the last line is the one before. */
+	audited("auth", "deny", "config_refused");
 	json_decref(rep);
 	assert_int_equal(chmod(cfgpath, 0600), 0);
 }
