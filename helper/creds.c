@@ -292,40 +292,6 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* http://host[:port] with an empty or "/" path, nothing else. */
-static int imds_base(const char *url, char *base, size_t cap)
-{
-	CURLU *u = NULL;
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *x = NULL;
-	int r = IG_ERR_INVAL;
-
-	if (url == NULL || strnlen(url, 256) >= 256 || (u = curl_url()) == NULL)
-		goto out;
-	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    strcmp(scheme, "http") != 0 || curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    host[0] == '\0' || curl_url_get(u, CURLUPART_USER, &x, 0) != CURLUE_NO_USER ||
-	    curl_url_get(u, CURLUPART_PASSWORD, &x, 0) != CURLUE_NO_PASSWORD ||
-	    curl_url_get(u, CURLUPART_QUERY, &x, 0) != CURLUE_NO_QUERY ||
-	    curl_url_get(u, CURLUPART_FRAGMENT, &x, 0) != CURLUE_NO_FRAGMENT ||
-	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK ||
-	    (path[0] != '\0' && strcmp(path, "/") != 0))
-		goto out;
-	switch (curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT)) {
-	case CURLUE_OK: r = ig_bfmt(base, cap, "http://%s:%s", host, port); break;
-	case CURLUE_NO_PORT: r = ig_bfmt(base, cap, "http://%s", host); break;
-	default: r = IG_ERR_INVAL; break;
-	}
-out:
-	curl_free(x);
-	curl_free(scheme);
-	curl_free(host);
-	curl_free(port);
-	curl_free(path);
-	curl_url_cleanup(u);
-	return r ? IG_ERR_INVAL : 0;
-}
-
 #define SETOPT(h, o, v)                                                                            \
 	do {                                                                                       \
 		if (curl_easy_setopt((h), (o), (v)) != CURLE_OK)                                   \
@@ -452,14 +418,14 @@ static int imds_fetch(const struct ig_creds_config *cfg, struct ig_aws_creds *ou
 {
 	struct imds m;
 	struct body b = {0};
-	char hdr[MAX_IMDS_TOKEN + 64], path[128];
+	char hdr[MAX_IMDS_TOKEN + 64], path[128], host[300];
 	size_t n;
 	long st;
 	int r;
 
 	info->reason = "invalid_config";
-	if (imds_base(cfg->imds_endpoint ? cfg->imds_endpoint : IG_CREDS_IMDS_DEFAULT, m.base,
-	              sizeof(m.base)) != 0)
+	if (ig_sts_base_url(cfg->imds_endpoint ? cfg->imds_endpoint : IG_CREDS_IMDS_DEFAULT, "http",
+	                    m.base, sizeof(m.base), host, sizeof(host)) != 0)
 		return IG_ERR_INVAL;
 	info->reason = "internal";
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

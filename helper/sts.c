@@ -643,54 +643,57 @@ static void set_reason(char *dst, int *err, int e, const char *reason)
 	dst[n] = '\0';
 }
 
-/*
- * Accept only https://host[:port] with an empty or "/" path: no user info,
- * query or fragment.  The Host header is derived here, so what we sign is
- * what curl sends.
- */
-static int endpoint_parse(const char *url, struct endpoint *ep)
+int ig_sts_base_url(const char *url, const char *scheme, char *base, size_t base_cap, char *host,
+                    size_t host_cap)
 {
 	CURLU *u = NULL;
-	char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *x = NULL;
+	char *sch = NULL, *h = NULL, *port = NULL, *path = NULL, *x = NULL;
 	int r = IG_ERR_INVAL;
 
-	if (url == NULL || strnlen(url, MAX_URL) >= MAX_URL || (u = curl_url()) == NULL)
+	if (url == NULL || scheme == NULL || strnlen(url, MAX_URL) >= MAX_URL ||
+	    (u = curl_url()) == NULL)
 		goto out;
 	if (curl_url_set(u, CURLUPART_URL, url, CURLU_NON_SUPPORT_SCHEME) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    strcmp(scheme, "https") != 0 ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || host[0] == '\0')
+	    curl_url_get(u, CURLUPART_SCHEME, &sch, 0) != CURLUE_OK || strcmp(sch, scheme) != 0 ||
+	    curl_url_get(u, CURLUPART_HOST, &h, 0) != CURLUE_OK || h[0] == '\0')
 		goto out;
 	if (curl_url_get(u, CURLUPART_USER, &x, 0) != CURLUE_NO_USER ||
 	    curl_url_get(u, CURLUPART_PASSWORD, &x, 0) != CURLUE_NO_PASSWORD ||
 	    curl_url_get(u, CURLUPART_QUERY, &x, 0) != CURLUE_NO_QUERY ||
-	    curl_url_get(u, CURLUPART_FRAGMENT, &x, 0) != CURLUE_NO_FRAGMENT)
+	    curl_url_get(u, CURLUPART_FRAGMENT, &x, 0) != CURLUE_NO_FRAGMENT ||
+	    curl_url_get(u, CURLUPART_ZONEID, &x, 0) != CURLUE_NO_ZONEID)
 		goto out;
 	if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK ||
 	    (path[0] != '\0' && strcmp(path, "/") != 0))
 		goto out;
 	switch (curl_url_get(u, CURLUPART_PORT, &port, CURLU_NO_DEFAULT_PORT)) {
-	case CURLUE_OK:
-		if (ig_bfmt(ep->host, sizeof(ep->host), "%s:%s", host, port) != 0)
-			goto out;
-		break;
-	case CURLUE_NO_PORT:
-		if (ig_bfmt(ep->host, sizeof(ep->host), "%s", host) != 0)
-			goto out;
-		break;
-	default: goto out;
+	case CURLUE_OK: r = ig_bfmt(host, host_cap, "%s:%s", h, port); break;
+	case CURLUE_NO_PORT: r = ig_bfmt(host, host_cap, "%s", h); break;
+	default: r = IG_ERR_INVAL; break;
 	}
-	if (ig_bfmt(ep->url, sizeof(ep->url), "https://%s/", ep->host) != 0)
-		goto out;
-	r = 0;
+	if (r == 0)
+		r = ig_bfmt(base, base_cap, "%s://%s", scheme, host);
+	if (r != 0)
+		r = IG_ERR_INVAL;
 out:
 	curl_free(x);
-	curl_free(scheme);
-	curl_free(host);
+	curl_free(sch);
+	curl_free(h);
 	curl_free(port);
 	curl_free(path);
 	curl_url_cleanup(u);
 	return r;
+}
+
+/* https only; requests go to "BASE/". */
+static int endpoint_parse(const char *url, struct endpoint *ep)
+{
+	char base[MAX_URL];
+
+	if (ig_sts_base_url(url, "https", base, sizeof(base), ep->host, sizeof(ep->host)) != 0 ||
+	    ig_bfmt(ep->url, sizeof(ep->url), "%s/", base) != 0)
+		return IG_ERR_INVAL;
+	return 0;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)

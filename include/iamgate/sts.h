@@ -189,6 +189,16 @@ int ig_sts_parse_caller_identity(const char *xml, size_t len,
  */
 int ig_sts_parse_time(const char *s, int64_t *out) IG_MUST_CHECK;
 
+/*
+ * Check an endpoint URL: scheme exactly `scheme` ("https" for STS, "http"
+ * for IMDS), a host, an optional port, an empty or "/" path, and nothing
+ * else (no user info, query, fragment or IPv6 zone).  base receives
+ * "SCHEME://HOST[:PORT]" (default port dropped), host the Host header value
+ * "HOST[:PORT]" (IPv6 in brackets).  0 or IG_ERR_INVAL.
+ */
+int ig_sts_base_url(const char *url, const char *scheme, char *base, size_t base_cap, char *host,
+                    size_t host_cap) IG_MUST_CHECK;
+
 /* 1 if s is 1..max of the credential character set [A-Za-z0-9/+=] (secret
  * keys, session tokens), 0 otherwise; checks used for STS, IMDS and files. */
 int ig_sts_secret_chars_ok(const char *s, size_t max);

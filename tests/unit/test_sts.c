@@ -249,6 +249,62 @@ static void test_duration_and_endpoint(void **state)
 	assert_int_equal(ig_sts_default_endpoint("us-east-1", buf, 10), IG_ERR_RANGE);
 }
 
+static void test_base_url(void **state)
+{
+	static const struct {
+		const char *url, *scheme, *base, *host;
+	} ok[] = {
+	        {"https://sts.us-east-1.amazonaws.com", "https",
+	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
+	        {"https://sts.us-east-1.amazonaws.com/", "https",
+	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
+	        {"https://sts.us-east-1.amazonaws.com:443", "https",
+	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
+	        {"https://127.0.0.1:8443", "https", "https://127.0.0.1:8443", "127.0.0.1:8443"},
+	        {"https://[::1]:8443/", "https", "https://[::1]:8443", "[::1]:8443"},
+	        {"http://169.254.169.254", "http", "http://169.254.169.254", "169.254.169.254"},
+	        {"http://[fd00:ec2::254]", "http", "http://[fd00:ec2::254]", "[fd00:ec2::254]"},
+	};
+	static const struct {
+		const char *url, *scheme;
+	} bad[] = {
+	        {"http://127.0.0.1:8443", "https"},
+	        {"https://127.0.0.1", "http"},
+	        {"https://u:p@127.0.0.1", "https"},
+	        {"https://u@127.0.0.1", "https"},
+	        {"https://127.0.0.1/sts", "https"},
+	        {"https://127.0.0.1/?a=1", "https"},
+	        {"https://127.0.0.1/#x", "https"},
+	        {"https://[fe80::1%25eth0]/", "https"},
+	        {"https://", "https"},
+	        {"127.0.0.1", "https"},
+	        {"file:///etc/passwd", "file"},
+	        {"https://127.0.0.1:99999", "https"},
+	        {"https://127.0.0.1 /", "https"},
+	        {"", "https"},
+	};
+	char base[128], host[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (ig_sts_base_url(ok[i].url, ok[i].scheme, base, sizeof(base), host,
+		                    sizeof(host)) != 0)
+			fail_msg("ok case %zu (%s) refused", i, ok[i].url);
+		assert_string_equal(base, ok[i].base);
+		assert_string_equal(host, ok[i].host);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ig_sts_base_url(bad[i].url, bad[i].scheme, base, sizeof(base), host,
+		                    sizeof(host)) != IG_ERR_INVAL)
+			fail_msg("bad case %zu (%s) accepted", i, bad[i].url);
+	}
+	assert_int_equal(ig_sts_base_url(NULL, "https", base, sizeof(base), host, sizeof(host)),
+	                 IG_ERR_INVAL);
+	assert_int_equal(
+	        ig_sts_base_url("https://a-long-host-name.example", "https", base, 10, host, 64),
+	        IG_ERR_INVAL);
+}
+
 static void test_form_body(void **state)
 {
 	struct ig_sts_tag tags[3];
@@ -1467,6 +1523,7 @@ int main(void)
 	        cmocka_unit_test(test_name_valid),
 	        cmocka_unit_test(test_tag_valid),
 	        cmocka_unit_test(test_duration_and_endpoint),
+	        cmocka_unit_test(test_base_url),
 	        cmocka_unit_test(test_form_body),
 	        cmocka_unit_test(test_form_body_refusals),
 	        cmocka_unit_test(test_parse_time),
