@@ -142,11 +142,14 @@ if ! flock -w 600 8; then
 fi
 
 installed() { dpkg-query -W -f='${Status}' iamgate 2>/dev/null | grep -q 'install ok installed'; }
-if installed && [ -f "$MARK" ]; then
+# present: dpkg knows iamgate in any state (also half-configured or only its
+# configuration files left).
+present() { dpkg-query -W -f='${db:Status-Status}\n' iamgate 2>/dev/null | grep -qv '^not-installed$'; }
+if present && [ -f "$MARK" ]; then
 	dpkg --purge iamgate >/dev/null 2>&1 # left over by a killed run of this suite
 fi
 foreign=""
-installed && foreign="the iamgate package"
+present && foreign="the iamgate package"
 for p in /etc/iamgate /var/lib/iamgate /var/log/iamgate /usr/libexec/iamgate "$MODULE_PATH" "$CLI_PATH"; do
 	[ -e "$p" ] && foreign="$foreign $p"
 done
@@ -168,7 +171,7 @@ getent group iamgate-audit >/dev/null && audit_group_existed=1 || audit_group_ex
 sshd_pam_before=$(sha256sum /etc/pam.d/sshd 2>/dev/null)
 
 cleanup() {
-	if installed; then dpkg --purge iamgate >/dev/null 2>&1; fi
+	if present; then dpkg --purge iamgate >/dev/null 2>&1; fi
 	rm -f "$MARK"
 	userdel "${P}u" >/dev/null 2>&1
 	groupdel "${P}g" >/dev/null 2>&1
@@ -179,6 +182,9 @@ cleanup() {
 	return 0
 }
 trap cleanup EXIT
+# A killed run still purges (SIGKILL cannot be caught: the next run purges
+# what the marker file says it left).
+trap 'exit 130' INT TERM HUP
 
 # dpkg -i, retried while another dpkg/apt holds the dpkg lock.
 touch "$MARK"
@@ -339,7 +345,7 @@ for p in "$MODULE_PATH" "$HELPER_PATH" "$CLI_PATH" /etc/iamgate /etc/logrotate.d
 	[ -e "$p" ] && left="$left $p"
 done
 dpkg-statoverride --list /var/log/iamgate >/dev/null 2>&1 && left="$left statoverride"
-if ! installed && [ -z "$left" ]; then
+if ! present && [ -z "$left" ]; then
 	t_ok "dpkg --purge removes the package, its configuration, state and statoverride"
 else
 	t_fail "purge left:$left" "$(tail -n 10 "$T/purge.log")"
