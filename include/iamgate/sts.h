@@ -25,8 +25,11 @@
  * "connect_failed", "transport_error", "http_5xx", "http_redirect",
  * "http_error" (non-2xx without a parsable STS error), "malformed_response",
  * "response_too_large", "source_identity_mismatch", or the local reasons
- * "invalid_request", "base_credentials_expired", "base_credentials_missing",
- * "internal".  A reason never contains a secret, a token or request text.
+ * "invalid_config", "invalid_request", "base_credentials_expired",
+ * "base_credentials_missing", "internal".  A reason never contains a
+ * secret, a token or request text.  The STS error Message is deliberately
+ * not kept: for SignatureDoesNotMatch AWS echoes the canonical request,
+ * which holds the caller's session token.
  *
  * libcurl: callers should call curl_global_init(CURL_GLOBAL_DEFAULT) once at
  * program start (the functions here call it too; it is reference-counted).
