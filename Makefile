@@ -127,3 +127,11 @@ man:
 	  if [ -n "$$out" ]; then printf '%s:\n%s\n' "$$m" "$$out"; exit 1; fi; \
 	  echo "$$m: no warnings"; \
 	done
+
+# bench: what the gate costs beside pam_oath and google-authenticator, issuance
+# latency, allowlist scale, audit throughput, logins/s (issue 8): one table on
+# stdout and in build/bench/RESULTS.md.  Never part of `make check`; it
+# asserts no time.  BENCH_SCALE=0.2 for a quick look, BENCH_ONLY="1 3".
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh
