@@ -201,6 +201,16 @@ static int cmd_check(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (rc.json && !pdir) {
+		json_t *o = json_pack("{s:s, s:[], s:i, s:i, s:i, s:i}", "config", path, "findings",
+		                      "errors", 0, "allowlists", (int)cfg->n_allowlists, "groups",
+		                      (int)cfg->n_groups, "roles", (int)cfg->n_roles);
+		char *t = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
+		if (t)
+			puts(t);
+		free(t);
+		json_decref(o);
+	}
 	if (!rc.json)
 		printf("%s: configuration OK: %zu allowlists, %zu groups, %zu roles%s\n", path,
 		       cfg->n_allowlists, cfg->n_groups, cfg->n_roles,
