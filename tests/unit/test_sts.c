@@ -1089,6 +1089,23 @@ static long elapsed_ms(const struct timespec *t0)
 	return (t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
 }
 
+/* Assume req and check the expiration is `want` seconds after the moment
+ * of issue (bounded by the clock before and after the call, so a loaded
+ * machine cannot make it flaky). */
+static void expect_duration(const struct ig_sts_config *cfg, const struct ig_sts_assume_req *req,
+                            int64_t want)
+{
+	struct ig_sts_role_result res;
+	int64_t t0 = (int64_t)time(NULL), t1;
+
+	assert_int_equal(ig_sts_assume_roles(cfg, &BASE, req, 1, &res), 0);
+	t1 = (int64_t)time(NULL);
+	if (res.creds.expiration < t0 + want - 1 || res.creds.expiration > t1 + want + 1)
+		fail_msg("expiration %lld not in [%lld, %lld]", (long long)res.creds.expiration,
+		         (long long)(t0 + want - 1), (long long)(t1 + want + 1));
+	ig_sts_role_result_clear(&res);
+}
+
 /* One role: credentials that work, as the endpoint proves by answering
  * GetCallerIdentity for them with the assumed-role ARN. */
 static void it_assume_one(void **state)
@@ -1098,7 +1115,6 @@ static void it_assume_one(void **state)
 	struct ig_sts_tag tags[3];
 	struct ig_sts_role_result res;
 	struct ig_sts_identity id;
-	int64_t now = (int64_t)time(NULL);
 
 	(void)state;
 	need_endpoint();
@@ -1115,7 +1131,6 @@ static void it_assume_one(void **state)
 	                    "arn:aws:sts::123456789012:assumed-role/iamgate-readonly/alice");
 	assert_string_equal(res.source_identity, "alice");
 	assert_true(res.request_id[0] != '\0');
-	assert_true(res.creds.expiration >= now + 900 - 5 && res.creds.expiration <= now + 900 + 5);
 
 	assert_int_equal(ig_sts_get_caller_identity(&cfg, &res.creds, &id), 0);
 	assert_string_equal(id.reason, "ok");
@@ -1127,17 +1142,13 @@ static void it_assume_one(void **state)
 	assert_int_equal(ig_sts_get_caller_identity(&cfg, &BASE, &id), 0);
 	assert_string_equal(id.arn, "arn:aws:iam::123456789012:user/iamgate-bastion");
 
-	/* DurationSeconds: asked 1800, and 7200 clamped to 3600. */
+	/* DurationSeconds: default 900 (the endpoint's own default is 3600),
+	 * asked 1800, and 7200 clamped to 3600. */
+	expect_duration(&cfg, &req, 900);
 	req.duration_seconds = 1800;
-	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
-	assert_true(res.creds.expiration >= now + 1800 - 5 &&
-	            res.creds.expiration <= now + 1800 + 60);
-	ig_sts_role_result_clear(&res);
+	expect_duration(&cfg, &req, 1800);
 	req.duration_seconds = 7200;
-	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
-	assert_true(res.creds.expiration >= now + 3600 - 5 &&
-	            res.creds.expiration <= now + 3600 + 60);
-	ig_sts_role_result_clear(&res);
+	expect_duration(&cfg, &req, 3600);
 }
 
 /* Several roles at once, each with its own outcome; the invalid one is
@@ -1419,7 +1430,7 @@ static void it_slow(void **state)
 	faults("{\"reset\":true,\"slow\":{\"ms\":2500,\"count\":1}}");
 	cfg.attempt_timeout_ms = 1000;
 	assert_int_equal(ig_sts_assume_roles(&cfg, &BASE, &req, 1, &res), 0);
-	assert_int_equal(res.attempts, 2);
+	assert_true(res.attempts >= 2); /* 2, or 3 on a machine too loaded for 1 s */
 	ig_sts_role_result_clear(&res);
 
 	faults("{\"reset\":true,\"slow\":{\"ms\":3000}}");
