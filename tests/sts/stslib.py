@@ -230,7 +230,7 @@ def default_state():
             "arn:aws:iam::%s:role/iamgate-pii" % acct: {
                 "trust": trust,
                 "require_source_identity": True,
-                "required_tags": ["iamgate-user", "iamgate-source-ip"],
+                "required_tags": ["bastion-user", "bastion-source-ip"],
                 "max_session_duration": 3600,
             },
             "arn:aws:iam::%s:role/iamgate-open" % acct: {

@@ -99,7 +99,7 @@ t_check "CLI sends POST form requests (logged)" \
 m=$(logn "$STS_LOG")
 awsx instance sts assume-role --role-arn "$R/iamgate-pii" --role-session-name alice \
 	--source-identity alice --duration-seconds 900 \
-	--tags Key=iamgate-user,Value=alice Key=iamgate-source-ip,Value=10.1.2.3
+	--tags Key=bastion-user,Value=alice Key=bastion-source-ip,Value=10.1.2.3
 rc=$?
 cp "$T/out" "$T/assumed.json"
 AK=$(jget "$T/assumed.json" Credentials.AccessKeyId)
@@ -122,7 +122,7 @@ sys.exit(0 if 880 < e-time.time() <= 900 else 1)' "$exp"
 t_check "log: AssumeRole entry with role, session, SourceIdentity, tags, duration" \
 	[ "$(logsince "$STS_LOG" "$m" action=AssumeRole result=ok role_arn="$R/iamgate-pii" \
 		role_session_name=alice source_identity=alice duration_seconds=900 \
-		"tags={'iamgate-source-ip': '10.1.2.3', 'iamgate-user': 'alice'}" \
+		"tags={'bastion-source-ip': '10.1.2.3', 'bastion-user': 'alice'}" \
 		issued_access_key_id="$AK" token_signed=True)" = 1 ]
 
 printf '[issued]\naws_access_key_id = %s\naws_secret_access_key = %s\naws_session_token = %s\n' \
@@ -197,7 +197,7 @@ got "untrusted caller -> AccessDenied" 403 AccessDenied "user/outsider is not au
 call bastion POST $AR RoleArn="$R/iamgate-nosuchrole" RoleSessionName=alice
 got "role that does not exist -> AccessDenied" 403 AccessDenied
 call bastion POST $AR RoleArn="$R/iamgate-pii" RoleSessionName=alice SourceIdentity=alice \
-	Tags.member.1.Key=iamgate-user Tags.member.1.Value=alice
+	Tags.member.1.Key=bastion-user Tags.member.1.Value=alice
 got "missing required session tag -> AccessDenied" 403 AccessDenied
 call bastion POST $AR RoleArn="$R/iamgate-open" RoleSessionName=alice DurationSeconds=600
 got "DurationSeconds 600 -> ValidationError" 400 ValidationError "greater than or equal to 900"
