@@ -221,31 +221,39 @@ out:
 	return reason;
 }
 
+/*
+ * The address and group checks shared by auth and account: a literal source
+ * address inside the allow_from of a mapped group the user is in.  Returns
+ * NULL when the user may log in from there, else the deny reason; *groups
+ * is filled when the user exists (free it).
+ */
+static const char *may_log_in(struct call *c, struct ig_user_groups *groups)
+{
+	enum ig_login_verdict lv;
+	struct ig_addr src;
+	int r;
+
+	if (c->rq.rhost == NULL || c->rq.rhost[0] == '\0')
+		return "rhost_missing";
+	if (ig_addr_parse(c->rq.rhost, &src) != 0)
+		return "rhost_not_an_address";
+	if ((r = ig_roles_user_groups(c->rq.user, groups)) != 0)
+		return r == IG_ERR_NOTFOUND ? "user_unknown" : "group_lookup_failed";
+	lv = ig_roles_login_allowed(c->cfg, groups, &src);
+	return lv == IG_LOGIN_OK ? NULL : ig_login_verdict_name(lv);
+}
+
 static void do_auth(struct call *c)
 {
 	struct ig_user_groups groups = {0};
 	struct ig_totp_params tp;
 	struct ig_totp_outcome oc;
-	struct ig_addr src;
-	enum ig_login_verdict lv;
 	char id[IG_ID_HEX_LEN + 1], why[512];
+	const char *deny;
 	int dfd = -1, r;
 
-	if (c->rq.rhost == NULL || c->rq.rhost[0] == '\0') {
-		decide(c, 0, "rhost_missing", NULL);
-		goto out;
-	}
-	if (ig_addr_parse(c->rq.rhost, &src) != 0) {
-		decide(c, 0, "rhost_not_an_address", NULL);
-		goto out;
-	}
-	r = ig_roles_user_groups(c->rq.user, &groups);
-	if (r != 0) {
-		decide(c, 0, r == IG_ERR_NOTFOUND ? "user_unknown" : "group_lookup_failed", NULL);
-		goto out;
-	}
-	if ((lv = ig_roles_login_allowed(c->cfg, &groups, &src)) != IG_LOGIN_OK) {
-		decide(c, 0, ig_login_verdict_name(lv), NULL);
+	if ((deny = may_log_in(c, &groups)) != NULL) {
+		decide(c, 0, deny, NULL);
 		goto out;
 	}
 	if ((r = ig_own_dir(c->cfg->totp.state_dir, 0700, &dfd, why, sizeof(why))) != 0) {
@@ -296,28 +304,13 @@ out:
 static void do_account(struct call *c)
 {
 	struct ig_user_groups groups = {0};
-	struct ig_addr src;
-	enum ig_login_verdict lv;
-	int r;
+	const char *why = may_log_in(c, &groups);
 
-	if (c->rq.rhost == NULL || c->rq.rhost[0] == '\0') {
-		decide(c, 0, "rhost_missing", NULL);
-		return;
-	}
-	if (ig_addr_parse(c->rq.rhost, &src) != 0) {
-		decide(c, 0, "rhost_not_an_address", NULL);
-		return;
-	}
-	if ((r = ig_roles_user_groups(c->rq.user, &groups)) != 0) {
-		decide(c, 0, r == IG_ERR_NOTFOUND ? "user_unknown" : "group_lookup_failed", NULL);
-		return;
-	}
-	lv = ig_roles_login_allowed(c->cfg, &groups, &src);
-	decide(c, lv == IG_LOGIN_OK, ig_login_verdict_name(lv), NULL);
+	decide(c, why == NULL, why ? why : "ok", NULL);
 	ig_roles_user_groups_free(&groups);
 }
 
-static void do_open_session(struct call *c)
+static struct ig_session_ctx session_ctx(const struct call *c)
 {
 	struct ig_session_ctx sc = {
 	        .cfg = c->cfg,
@@ -328,6 +321,13 @@ static void do_open_session(struct call *c)
 	        .host = c->env->host,
 	        .aopts = &c->aopts,
 	};
+
+	return sc;
+}
+
+static void do_open_session(struct call *c)
+{
+	struct ig_session_ctx sc = session_ctx(c);
 	const char *reason;
 	int mfa = 0;
 
@@ -348,15 +348,7 @@ static void do_open_session(struct call *c)
 
 static void do_close_session(struct call *c)
 {
-	struct ig_session_ctx sc = {
-	        .cfg = c->cfg,
-	        .user = c->rq.user,
-	        .rhost = c->rq.rhost,
-	        .service = c->rq.service,
-	        .now = c->env->now,
-	        .host = c->env->host,
-	        .aopts = &c->aopts,
-	};
+	struct ig_session_ctx sc = session_ctx(c);
 
 	ig_session_close(&sc, c->rq.session, c->reply);
 }

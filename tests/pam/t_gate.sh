@@ -15,7 +15,8 @@ else
 fi
 
 # --- allow ---------------------------------------------------------------
-pt 127.0.0.1 "${P}alice" "$(code_for $SECRET_A)" authenticate
+code_a=$(code_for $SECRET_A)
+pt 127.0.0.1 "${P}alice" "$code_a" authenticate
 if [ $RC -eq 0 ] && audit_has "$(last_audit)" event auth decision allow reason ok user "${P}alice" rhost 127.0.0.1 service iamgate; then
 	t_ok "right code from an allowed address: success, audited allow"
 else
@@ -24,7 +25,7 @@ fi
 case "$OUT" in *code*) t_ok "prompt mentions the code" ;; *) t_fail "prompt" "$OUT" ;; esac
 
 # --- replay --------------------------------------------------------------
-pt 127.0.0.1 "${P}alice" "$(code_for $SECRET_A)" authenticate
+pt 127.0.0.1 "${P}alice" "$code_a" authenticate
 if [ $RC -ne 0 ] && audit_has "$(last_audit)" event auth decision deny reason replayed_code; then
 	t_ok "same code twice: denied as replay, audited"
 else
