@@ -26,6 +26,7 @@ at_exit() { EXIT_CMDS=("$1" "${EXIT_CMDS[@]}"); }
 faults_cleanup() {
 	local c
 	for c in "${EXIT_CMDS[@]}"; do eval "$c" >/dev/null 2>&1; done
+	wait # stops started in the background by at_exit commands
 	# Never recurse into a file system still mounted under $T.
 	if findmnt -rn -o TARGET | grep -qF "$T/"; then
 		echo "# leaving $T: something is still mounted under it" >&2
@@ -41,6 +42,24 @@ ptl() {
 	PT_ENV="PAM_WRAPPER_DEBUGLEVEL=${PWDBG:-0}" pt "$@"
 	LOG=$(printf '%s\n' "$OUT" | grep -o 'PWRAP_.*')
 	SEEN=$(printf '%s\n' "$OUT" | sed 's/PWRAP_[A-Z]*\[[^]]*\] - .*$//' | grep -v '^$')
+}
+
+# audit_has JSONLINE KEY VALUE...: as tests/pam/common.sh's, in one jq run
+# (jq start-up dominated these suites' run time).
+audit_has() {
+	local line=$1 prog=true i=0
+	local args=()
+	shift
+	while [ $# -ge 2 ]; do
+		args+=(--arg "k$i" "$1" --arg "v$i" "$2")
+		prog="$prog and ((.[\$k$i] // \"null\") | tostring) == \$v$i"
+		i=$((i + 1))
+		shift 2
+	done
+	if ! printf '%s' "$line" | jq -e "${args[@]}" "$prog" >/dev/null 2>&1; then
+		echo "# audit line does not match: $line"
+		return 1
+	fi
 }
 
 acount() { if [ -f "$AUDIT" ]; then wc -l <"$AUDIT"; else echo 0; fi; }
@@ -60,7 +79,7 @@ seen_nothing_more() {
 sts_start() {
 	STS=$T/sts
 	mkdir -p "$STS"
-	at_exit "\"$ROOT/tests/sts/stsctl.sh\" stop \"$STS\""
+	at_exit "sts_stop_bg \"$STS\""
 	"$ROOT/tests/sts/mkca.sh" "$STS/ca" >/dev/null
 	ROOT="$ROOT" $PY - "$STS/state.json" <<'PYEOF'
 import json, os, sys
@@ -93,3 +112,6 @@ sts_ctl() {
 	imds) curl -sf --max-time 10 --data-binary "$2" "$IMDS_URL/_control" >/dev/null ;;
 	esac || echo "# sts_ctl $1 $2 failed"
 }
+
+# sts_stop_bg DIR: stop an endpoint pair in the background (faults_cleanup waits).
+sts_stop_bg() { "$ROOT/tests/sts/stsctl.sh" stop "$1" >/dev/null 2>&1 & }

@@ -145,11 +145,10 @@ control "state file fixed: right code works" s8
 
 mv "$STATE/${P}s9.json" "$T/s9.saved"
 mkfifo -m 0600 "$STATE/${P}s9.json"
-t0=$(date +%s%N)
+# A helper blocked on the FIFO would be killed by the module and audit
+# nothing; the audited reason proves it did not block.
 ptl 127.0.0.1 "${P}s9" "$(code_for $SECRET_s9)" authenticate
-ms=$(ms_since "$t0")
-deny_audited "state file replaced by a FIFO: denied state_file_unsafe" "${P}s9" state_file_unsafe
-if [ "$ms" -lt 4000 ]; then t_ok "the FIFO did not block the helper (${ms} ms)"; else t_fail "FIFO blocked ${ms} ms"; fi
+deny_audited "state file replaced by a FIFO: denied state_file_unsafe without blocking" "${P}s9" state_file_unsafe
 rm "$STATE/${P}s9.json"
 printf '{"v":1,"secret":' >"$STATE/${P}s9.json"
 chmod 0600 "$STATE/${P}s9.json"
