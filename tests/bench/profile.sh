@@ -14,6 +14,7 @@
 #           all syscalls
 #   wall    median fork+exec+wait time of both requests, the helpers taking
 #           turns (pam_driver helper), n=N (default 200); noisy, context only
+# and finally `iamgate audit verify` on the log all of them appended to.
 # -k keeps the work directory (callgrind files) and prints its path.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -145,3 +146,5 @@ for i in $(seq 1 ${#HELPERS[@]}); do
 done
 echo
 echo "(n=$N each for wall times, helpers taking turns; $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+# Every helper above appended to one log: the chain must hold.
+"$BUILD/iamgate" audit verify --log "$W/log/audit.jsonl" | head -1
