@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-	build-essential pkg-config clang libclang-rt-14-dev clang-format valgrind
+	build-essential pkg-config clang libclang-rt-14-dev clang-format valgrind strace
 	libpam0g-dev liboath-dev libcurl4-openssl-dev libssl-dev libjansson-dev
 	libxml2-dev libqrencode-dev libcmocka-dev
 	libpam-wrapper libnss-wrapper pamtester oathtool libpam-oath libpam-google-authenticator
