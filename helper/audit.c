@@ -1101,6 +1101,7 @@ int ig_audit_append(const struct ig_audit_opts *opts, const struct ig_audit_even
 	struct head h;
 	struct tail t;
 	struct stat st;
+	off_t end_before = -1;
 	int dfd = -1, hfd = -1, lfd = -1, created = 0, r;
 
 	memset(&c, 0, sizeof(c));
@@ -1200,7 +1201,12 @@ int ig_audit_append(const struct ig_audit_opts *opts, const struct ig_audit_even
 	if ((r = chain_add(&c, &f, 0)) != 0)
 		goto out;
 
-	/* Everything is built; now write, one write(2) per line. */
+	/* Everything is built; now write, one write(2) per line.  Should a
+	 * write fail (disk full), cut the file back to where it was: under the
+	 * writers' lock nobody else appended, so no half line is left to be
+	 * reported as torn forever. */
+	if (fstat(lfd, &st) == 0)
+		end_before = st.st_size;
 	for (size_t i = 0; i < c.n; i++) {
 		char *p = c.lines[i];
 		size_t n = c.lens[i] + 1;
@@ -1219,8 +1225,11 @@ int ig_audit_append(const struct ig_audit_opts *opts, const struct ig_audit_even
 		} else {
 			r = write_all(lfd, p, n);
 		}
-		if (r != 0)
+		if (r != 0) {
+			if (end_before >= 0 && ftruncate(lfd, end_before) == 0)
+				(void)fsync(lfd);
 			goto out;
+		}
 	}
 	if (fsync(lfd) != 0 || (created && fsync(dfd) != 0)) {
 		r = IG_ERR_IO;

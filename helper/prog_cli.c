@@ -427,14 +427,18 @@ static int cmd_enroll(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Audited first: a change the log cannot record is not made. */
+	if (audit_cli(cfg, "enroll", user, force ? "secret_replaced" : "secret_created") != 0) {
+		fprintf(stderr, "iamgate: nothing saved\n");
+		goto out;
+	}
 	r = ig_totp_enroll(dfd, user, secret, slen, time(NULL), force);
 	if (r != 0) {
 		fprintf(stderr, "iamgate: cannot save the secret for %s: %s\n", user,
 		        ig_strerror(r));
+		(void)audit_cli(cfg, "enroll", user, "enroll_failed");
 		goto out;
 	}
-	if (audit_cli(cfg, "enroll", user, force ? "secret_replaced" : "secret_created") != 0)
-		goto out;
 	printf("\nEnrolled %s.\n", user);
 	rc = 0;
 out:
@@ -453,6 +457,7 @@ static int cmd_unlock(int argc, char **argv)
 	static const struct option lo[] = {
 	        {"config", 1, 0, 'c'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	const char *path = IG_DEFAULT_CONFIG, *user;
+	struct ig_totp_state st;
 	struct ig_config *cfg;
 	int c, dfd = -1, r, rc = 1;
 
@@ -476,17 +481,22 @@ static int cmd_unlock(int argc, char **argv)
 		return 1;
 	if (open_state_dir(cfg, 0, &dfd) != 0)
 		goto out;
-	r = ig_totp_unlock(dfd, user);
-	if (r == IG_ERR_NOTFOUND) {
+	r = ig_totp_status(dfd, user, &st);
+	if (r == 0 && !st.enrolled) {
 		fprintf(stderr, "iamgate: %s is not enrolled\n", user);
 		goto out;
 	}
-	if (r != 0) {
-		fprintf(stderr, "iamgate: cannot unlock %s: %s\n", user, ig_strerror(r));
+	/* Audited first: a change the log cannot record is not made. */
+	if (r != 0 || audit_cli(cfg, "unlock", user, "unlocked_by_admin") != 0) {
+		fprintf(stderr, "iamgate: %s not unlocked\n", user);
 		goto out;
 	}
-	if (audit_cli(cfg, "unlock", user, "unlocked_by_admin") != 0)
+	r = ig_totp_unlock(dfd, user);
+	if (r != 0) {
+		fprintf(stderr, "iamgate: cannot unlock %s: %s\n", user, ig_strerror(r));
+		(void)audit_cli(cfg, "unlock", user, "unlock_failed");
 		goto out;
+	}
 	printf("%s unlocked: failures cleared.\n", user);
 	rc = 0;
 out:

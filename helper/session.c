@@ -249,7 +249,7 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 	struct ig_addr src;
 	struct passwd *pw;
 	char host[256], id[IG_ID_HEX_LEN + 1], why[512], path[4096];
-	const char *reason = "ok";
+	const char *reason = "ok", *outcome;
 	size_t nd = 0, ni = 0, nok = 0;
 	int sfd = -1, have_base = 0, r;
 
@@ -399,10 +399,11 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 		set_env(reply, IG_ENV_SESSION, id);
 		(void)json_object_set_new(reply, "session", json_string(id));
 	}
+	outcome = nok == ni ? "ok" : nok == 0 ? "none_issued" : "partial_issue";
 	{
 		json_t *x = json_pack("{s:i, s:i, s:s}", "roles_issued", (int)nok, "roles_failed",
 		                      (int)(ni - nok), "session", nok ? id : "");
-		r = audit_ev(sc, "open_session", "allow", nok == ni ? "ok" : "partial_issue", x);
+		r = audit_ev(sc, "open_session", "allow", outcome, x);
 		json_decref(x);
 		if (r != 0) {
 			if (nok > 0)
@@ -418,10 +419,13 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 		            issued[i]->role->name, issued[i]->role->arn) == 0)
 			message(reply, m);
 	}
-	if (nok < ni)
+	if (nok == 0)
+		message(reply, "iamgate: AWS credentials could not be issued; the audit log says "
+		               "why. You are logged in without them.");
+	else if (nok < ni)
 		message(reply, "iamgate: some AWS roles could not be issued; the audit log says "
 		               "why. You are logged in without them.");
-	set_result(reply, IG_RESULT_SUCCESS, nok == ni ? "ok" : "partial_issue");
+	set_result(reply, IG_RESULT_SUCCESS, outcome);
 	goto out;
 
 issue_failed:

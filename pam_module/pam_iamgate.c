@@ -317,7 +317,13 @@ static json_t *ask(pam_handle_t *pamh, const struct opts *o, const char *phase, 
 	else
 		pam_syslog(pamh, LOG_ERR, "request too large");
 	ig_free_secret_str(text);
-	if (reply && o->debug)
+	/* A request the helper refused as malformed leaves no audit line: say
+	 * so here (never with the request's content). */
+	if (reply &&
+	    strcmp(json_string_value(json_object_get(reply, "result")), IG_RESULT_SYSTEM_ERR) == 0)
+		pam_syslog(pamh, LOG_ERR, "%s: helper refused the request: %s", phase,
+		           json_string_value(json_object_get(reply, "reason")));
+	else if (reply && o->debug)
 		pam_syslog(pamh, LOG_DEBUG, "%s: %s (%s)", phase,
 		           json_string_value(json_object_get(reply, "result")),
 		           json_string_value(json_object_get(reply, "reason")));

@@ -61,10 +61,10 @@ without_creds() {
 	if [ "${3:-}" = issue ]; then
 		# The STS call failed: the role's issue line has the reason, the
 		# session line counts 0 issued / 1 failed.
-		printf '%s\n' "$SEEN" | grep -q "some AWS roles could not be issued; the audit log says why. You are logged in without them" ||
+		printf '%s\n' "$SEEN" | grep -q "AWS credentials could not be issued; the audit log says why. You are logged in without them" ||
 			why="$why; user not told: $SEEN"
 		audit_has "$(ev issue)" decision deny reason "$2" role app-readonly >/dev/null || why="$why; issue: $(ev issue)"
-		audit_has "$(ev open_session)" decision allow reason partial_issue roles_issued 0 roles_failed 1 >/dev/null ||
+		audit_has "$(ev open_session)" decision allow reason none_issued roles_issued 0 roles_failed 1 >/dev/null ||
 			why="$why; open_session: $(ev open_session)"
 	else
 		# No base credentials: nothing was asked of STS; the session line
@@ -116,9 +116,13 @@ sts_fault "base credentials expired (STS ExpiredToken): audit ExpiredToken" '{"e
 sts_fault "clock 15 minutes off (signature rejected): audit SignatureDoesNotMatch" '{"clock_offset": 900}' SignatureDoesNotMatch
 sts_fault "clock 15 minutes behind: audit SignatureDoesNotMatch" '{"clock_offset": -900}' SignatureDoesNotMatch
 
+# Three attempts and two backoffs must fit the budget even on a loaded
+# machine: give this one 8 s instead of 2.
+sed -i 's/"timeout_seconds": 2,/"timeout_seconds": 8,/' "$CONFIG"
 sts_ctl sts '{"throttle": {"count": 2}}'
 login
 sts_ctl sts '{"reset": true}'
+sed -i 's/"timeout_seconds": 8,/"timeout_seconds": 2,/' "$CONFIG"
 if [ "$RC" -eq 0 ] && audit_has "$(ev issue)" decision allow reason ok >/dev/null && grep -q '^AWS_SHARED_CREDENTIALS_FILE=' "$SNAP/env" &&
 	[ "$(assume_count)" -eq 3 ] && printf '%s\n' "$SEEN" | grep -q "AWS profile app-readonly issued"; then
 	t_ok "throttled twice, then success: 3 AssumeRole requests, issued, user told the profile"
