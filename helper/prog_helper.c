@@ -19,6 +19,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <libxml/xmlmemory.h>
 #include <openssl/crypto.h>
 
 #include "iamgate/gate.h"
@@ -146,13 +147,13 @@ int main(int argc, char **argv)
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	alarm(HELPER_ALARM_SECONDS);
 	json_set_alloc_funcs(malloc, wiping_free);
-	if (read_all(STDIN_FILENO, buf, sizeof(buf), &len) != 0) {
-		explicit_bzero(buf, sizeof(buf));
-		return reply_and_exit(json_pack("{s:s, s:s, s:[], s:{}}", "result",
-		                                IG_RESULT_SYSTEM_ERR, "reason", "bad_request",
-		                                "messages", "env"));
-	}
-	req = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	/* libxml2 holds copies of STS replies (which carry credentials). */
+	xmlMemSetup(wiping_free, malloc, realloc, strdup);
+	/* An unreadable or oversize request is no request: the same bad_request
+	 * reply as for malformed JSON. */
+	req = read_all(STDIN_FILENO, buf, sizeof(buf), &len) == 0
+	              ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL)
+	              : NULL;
 	explicit_bzero(buf, sizeof(buf));
 	if (req != NULL && phase_init(req, &curl_up) != 0) {
 		json_decref(req);

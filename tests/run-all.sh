@@ -64,8 +64,8 @@ for s in $SUITES; do
 					ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 					UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$t"
 			done
-			for t in tests/pam/t_*.sh; do
-				[ -x "$t" ] && run_suite "asan/pam/$(basename "$t")" env BUILD="$ROOT/build/asan" IG_ASAN=1 "$t"
+			for t in tests/pam/t_*.sh tests/faults/t_input.sh tests/faults/t_helper.sh; do
+				[ -x "$t" ] && run_suite "asan/${t#tests/}" env BUILD="$ROOT/build/asan" IG_ASAN=1 "$t"
 			done
 		else
 			run_suite asan-build false
