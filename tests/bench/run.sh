@@ -115,22 +115,8 @@ chmod 0755 "$W/ga"
 # the gate's requests must pass (SourceIdentity, session tags).
 mkdir -p "$STS_DIR"
 "$ROOT/tests/sts/mkca.sh" "$STS_DIR/ca" >/dev/null || die "mkca"
-ROOT="$ROOT" $PY - "$STS_DIR/state.json" <<'PYEOF' || die "endpoint state"
-import json, os, sys
-sys.path.insert(0, os.path.join(os.environ["ROOT"], "tests", "sts"))
-import stslib
-st = stslib.default_state()
-acct = "111122223333"
-st["account"] = acct
-inst = "arn:aws:iam::%s:role/%s" % (acct, st["imds"]["role"])
-st["credentials"]["instance"]["arn"] = "arn:aws:sts::%s:assumed-role/%s/i-0123456789abcdef0" % (acct, st["imds"]["role"])
-tags = ["bastion-user", "bastion-source-ip", "bastion-host"]
-st["roles"] = {"arn:aws:iam::%s:role/bench-r%d" % (acct, i): {"trust": [inst], "require_source_identity": True, "required_tags": tags, "max_session_duration": 3600} for i in range(1, 9)}
-st["regions"] = ["us-east-1"]
-st["imds"]["region"] = "us-east-1"
-with open(sys.argv[1], "w") as f:
-    json.dump(st, f, indent=1)
-PYEOF
+$PY "$ROOT/tests/sts/stsutil.py" bastion-state "$STS_DIR/state.json" \
+	$(for i in $(seq 1 8); do echo "arn:aws:iam::111122223333:role/bench-r$i"; done) || die "endpoint state"
 eval "$("$ROOT/tests/sts/stsctl.sh" start "$STS_DIR" --state "$STS_DIR/state.json" --lifetime 1800)" ||
 	die "cannot start the STS endpoint"
 

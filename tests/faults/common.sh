@@ -81,25 +81,9 @@ sts_start() {
 	mkdir -p "$STS"
 	at_exit "sts_stop_bg \"$STS\""
 	"$ROOT/tests/sts/mkca.sh" "$STS/ca" >/dev/null
-	ROOT="$ROOT" $PY - "$STS/state.json" <<'PYEOF'
-import json, os, sys
-sys.path.insert(0, os.path.join(os.environ["ROOT"], "tests", "sts"))
-import stslib
-st = stslib.default_state()
-acct = "111122223333"
-st["account"] = acct
-inst = "arn:aws:iam::%s:role/%s" % (acct, st["imds"]["role"])
-st["credentials"]["instance"]["arn"] = "arn:aws:sts::%s:assumed-role/%s/i-0123456789abcdef0" % (acct, st["imds"]["role"])
-tags = ["bastion-user", "bastion-source-ip", "bastion-host"]
-st["roles"] = {
-    "arn:aws:iam::%s:role/bastion-app-readonly" % acct: {"trust": [inst], "require_source_identity": True, "required_tags": tags, "max_session_duration": 3600},
-    "arn:aws:iam::%s:role/bastion-pii-rds-snapshot" % acct: {"trust": [inst], "require_source_identity": True, "required_tags": tags, "max_session_duration": 3600},
-}
-st["regions"] = ["us-east-1"]
-st["imds"]["region"] = "us-east-1"
-with open(sys.argv[1], "w") as f:
-    json.dump(st, f, indent=1)
-PYEOF
+	$PY "$ROOT/tests/sts/stsutil.py" bastion-state "$STS/state.json" \
+		arn:aws:iam::111122223333:role/bastion-app-readonly \
+		arn:aws:iam::111122223333:role/bastion-pii-rds-snapshot
 	eval "$("$ROOT/tests/sts/stsctl.sh" start "$STS" --state "$STS/state.json" --lifetime 600 "$@")"
 	AWS_SECTION=", \"aws\": { \"region\": \"us-east-1\", \"sts_endpoint\": \"$STS_URL\", \"ca_file\": \"$STS_CA\",
    \"timeout_seconds\": ${STS_TIMEOUT:-2}, \"credentials\": { \"source\": \"imds\", \"imds_endpoint\": \"$IMDS_URL\", \"cache_dir\": \"$T/run/cache\" } }"

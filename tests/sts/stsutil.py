@@ -3,6 +3,14 @@
 
   stsutil.py init-state FILE            write a default state (random secrets)
                                         unless FILE exists
+  stsutil.py bastion-state FILE ROLE_ARN...
+                                        write a state for the gate's tests:
+                                        account 111122223333, region us-east-1,
+                                        each ROLE_ARN trusting only the
+                                        instance role (the IMDS credentials)
+                                        and requiring SourceIdentity and the
+                                        gate's tags bastion-user,
+                                        bastion-source-ip, bastion-host
   stsutil.py aws-files STATE DIR [--region R]
                                         write DIR/credentials (one profile per
                                         state credential) and DIR/config
@@ -178,11 +186,31 @@ def call(argv):
     return 0
 
 
+def bastion_state(path, role_arns):
+    st = stslib.default_state()
+    acct = "111122223333"
+    st["account"] = acct
+    role = st["imds"]["role"]
+    inst = "arn:aws:iam::%s:role/%s" % (acct, role)
+    st["credentials"]["instance"]["arn"] = \
+        "arn:aws:sts::%s:assumed-role/%s/i-0123456789abcdef0" % (acct, role)
+    tags = ["bastion-user", "bastion-source-ip", "bastion-host"]
+    st["roles"] = {arn: {"trust": [inst], "require_source_identity": True,
+                         "required_tags": tags, "max_session_duration": 3600}
+                   for arn in role_arns}
+    st["regions"] = ["us-east-1"]
+    st["imds"]["region"] = "us-east-1"
+    stslib.write_atomic(path, json.dumps(st, indent=1) + "\n", 0o600)
+    return 0
+
+
 def main(argv):
     if len(argv) >= 4 and argv[0] == "call":
         return call(argv[1:])
     if len(argv) >= 2 and argv[0] == "init-state":
         return init_state(argv[1])
+    if len(argv) >= 3 and argv[0] == "bastion-state":
+        return bastion_state(argv[1], argv[2:])
     if len(argv) >= 3 and argv[0] == "aws-files":
         region = argv[4] if len(argv) == 5 and argv[3] == "--region" else None
         return aws_files(argv[1], argv[2], region)
