@@ -1443,7 +1443,6 @@ static int read_doc(int dirfd, const char *name, char **buf, size_t *len, const 
 	struct stat st;
 	char *b = NULL;
 	size_t got = 0;
-	ssize_t n;
 	int fd, r = 0;
 
 	*buf = NULL;
@@ -1463,29 +1462,13 @@ static int read_doc(int dirfd, const char *name, char **buf, size_t *len, const 
 		r = IG_ERR_RANGE;
 		goto out;
 	}
-	if ((b = malloc(IG_POLICY_MAX_FILE + 1)) == NULL) {
-		r = IG_ERR_NOMEM;
+	r = ig_read_fd(fd, IG_POLICY_MAX_FILE, &b, &got);
+	if (r == IG_ERR_RANGE)
+		*why = "is larger than the limit for a policy file";
+	else if (r == IG_ERR_IO)
+		*why = strerror(errno);
+	if (r != 0)
 		goto out;
-	}
-	for (;;) {
-		n = read(fd, b + got, IG_POLICY_MAX_FILE + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*why = strerror(errno);
-			r = IG_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > IG_POLICY_MAX_FILE) {
-			*why = "is larger than the limit for a policy file";
-			r = IG_ERR_RANGE;
-			goto out;
-		}
-	}
-	b[got] = '\0';
 	*buf = b;
 	*len = got;
 	b = NULL;

@@ -197,14 +197,45 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
 	return 0;
 }
 
+int ig_read_fd(int fd, size_t max, char **buf, size_t *len)
+{
+	char *b;
+	size_t got = 0;
+	ssize_t n;
+
+	*buf = NULL;
+	if (len)
+		*len = 0;
+	if (max == SIZE_MAX || (b = malloc(max + 1)) == NULL)
+		return IG_ERR_NOMEM;
+	for (;;) {
+		n = read(fd, b + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ig_freezero(b, max + 1);
+			return IG_ERR_IO;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			ig_freezero(b, max + 1);
+			return IG_ERR_RANGE;
+		}
+	}
+	b[got] = '\0';
+	*buf = b;
+	if (len)
+		*len = got;
+	return 0;
+}
+
 int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private, char **buf,
                     size_t *len)
 {
 	struct stat st;
-	char *b = NULL;
-	size_t got = 0;
-	ssize_t n;
-	int fd, r = 0;
+	int fd, r;
 
 	*buf = NULL;
 	if (len)
@@ -215,45 +246,14 @@ int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private
 		                       : (errno == ELOOP ? IG_ERR_UNSAFE : IG_ERR_IO);
 	if (fstat(fd, &st) != 0) {
 		r = IG_ERR_IO;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_nlink != 1 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) || (must_be_private && (st.st_mode & 077))) {
+	} else if (!S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_nlink != 1 ||
+	           (st.st_mode & (S_IWGRP | S_IWOTH)) || (must_be_private && (st.st_mode & 077))) {
 		r = IG_ERR_UNSAFE;
-		goto out;
-	}
-	if ((size_t)st.st_size > max) {
+	} else if ((size_t)st.st_size > max) {
 		r = IG_ERR_RANGE;
-		goto out;
+	} else {
+		r = ig_read_fd(fd, max, buf, len);
 	}
-	if ((b = malloc(max + 1)) == NULL) {
-		r = IG_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		n = read(fd, b + got, max + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = IG_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > max) {
-			r = IG_ERR_RANGE;
-			goto out;
-		}
-	}
-	b[got] = '\0';
-	*buf = b;
-	b = NULL;
-	if (len)
-		*len = got;
-out:
-	if (b)
-		ig_freezero(b, max + 1);
 	close(fd);
 	return r;
 }

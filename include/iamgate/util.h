@@ -55,6 +55,12 @@ int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private
                     size_t *len) IG_MUST_CHECK;
 
 /*
+ * Read what remains of fd (at most max bytes) into a NUL-terminated malloc'd
+ * buffer.  IG_ERR_RANGE when there is more than max (nothing returned).
+ */
+int ig_read_fd(int fd, size_t max, char **buf, size_t *len) IG_MUST_CHECK;
+
+/*
  * Atomically replace dirfd/name with data: write to a temporary file in the
  * same directory (O_EXCL|O_NOFOLLOW, mode), fsync, fchown(uid,gid), rename,
  * fsync the directory.
