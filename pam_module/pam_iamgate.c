@@ -370,6 +370,30 @@ static int get_user(pam_handle_t *pamh, const char **user)
 	return 0;
 }
 
+/* Options and user for a phase; -1 when either is unusable (logged). */
+static int begin(pam_handle_t *pamh, int argc, const char **argv, struct opts *o, const char **user)
+{
+	if (parse_opts(pamh, argc, argv, o) != 0)
+		return -1;
+	return get_user(pamh, user);
+}
+
+/* A copy of the PAM environment variable name (NULL when unset); with
+ * drop, it is removed from the environment too.  -1 when out of memory. */
+static int env_take(pam_handle_t *pamh, const char *name, int drop, char **out)
+{
+	const char *v = pam_getenv(pamh, name);
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	if ((*out = strdup(v)) == NULL)
+		return -1;
+	if (drop)
+		(void)pam_putenv(pamh, name);
+	return 0;
+}
+
 PUBLIC int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct opts o;
@@ -379,9 +403,7 @@ PUBLIC int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const ch
 	int rc;
 
 	(void)flags;
-	if (parse_opts(pamh, argc, argv, &o) != 0)
-		return PAM_AUTH_ERR;
-	if (get_user(pamh, &user) != 0)
+	if (begin(pamh, argc, argv, &o, &user) != 0)
 		return PAM_AUTH_ERR;
 	/* Everyone gets the same prompt, whatever will decide the login. */
 	if (pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &code, "%s", IG_PROMPT) != PAM_SUCCESS ||
@@ -427,9 +449,7 @@ PUBLIC int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char 
 	int rc;
 
 	(void)flags;
-	if (parse_opts(pamh, argc, argv, &o) != 0)
-		return PAM_PERM_DENIED;
-	if (get_user(pamh, &user) != 0)
+	if (begin(pamh, argc, argv, &o, &user) != 0)
 		return PAM_PERM_DENIED;
 	reply = ask(pamh, &o, "account", user, NULL, NULL, NULL, o.timeout ? o.timeout : 10);
 	rc = result_code(reply, PAM_PERM_DENIED);
@@ -465,23 +485,16 @@ static void apply_env(pam_handle_t *pamh, json_t *reply)
 PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct opts o;
-	const char *user = NULL, *grant;
+	const char *user = NULL;
 	char *gcopy = NULL;
 	json_t *reply;
 	int rc;
 
 	(void)flags;
-	if (parse_opts(pamh, argc, argv, &o) != 0)
-		return PAM_SESSION_ERR;
-	if (get_user(pamh, &user) != 0)
-		return PAM_SESSION_ERR;
-	grant = pam_getenv(pamh, IG_ENV_GRANT);
-	if (grant && (gcopy = strdup(grant)) == NULL)
-		return PAM_SESSION_ERR;
 	/* The grant is single-use: drop it from the environment before the
 	 * session (and the user's shell) can see it. */
-	if (grant)
-		(void)pam_putenv(pamh, IG_ENV_GRANT);
+	if (begin(pamh, argc, argv, &o, &user) != 0 || env_take(pamh, IG_ENV_GRANT, 1, &gcopy) != 0)
+		return PAM_SESSION_ERR;
 	reply = ask(pamh, &o, "open_session", user, NULL, gcopy, NULL, o.timeout ? o.timeout : 60);
 	free(gcopy);
 	rc = result_code(reply, PAM_SESSION_ERR);
@@ -497,18 +510,14 @@ PUBLIC int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const ch
 PUBLIC int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct opts o;
-	const char *user = NULL, *sid;
+	const char *user = NULL;
 	char *scopy = NULL;
 	json_t *reply;
 	int rc;
 
 	(void)flags;
-	if (parse_opts(pamh, argc, argv, &o) != 0)
-		return PAM_SESSION_ERR;
-	if (get_user(pamh, &user) != 0)
-		return PAM_SESSION_ERR;
-	sid = pam_getenv(pamh, IG_ENV_SESSION);
-	if (sid && (scopy = strdup(sid)) == NULL)
+	if (begin(pamh, argc, argv, &o, &user) != 0 ||
+	    env_take(pamh, IG_ENV_SESSION, 0, &scopy) != 0)
 		return PAM_SESSION_ERR;
 	reply = ask(pamh, &o, "close_session", user, NULL, NULL, scopy, o.timeout ? o.timeout : 30);
 	free(scopy);
