@@ -305,6 +305,23 @@ static int uri_part(const char *s, char *out, size_t cap)
 	return 0;
 }
 
+/* The one USER operand after the options, if it is a usable name. */
+static const char *the_user(int argc, char **argv)
+{
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return NULL;
+	}
+	if (!ig_name_is_safe(argv[optind])) {
+		fprintf(stderr,
+		        "iamgate: \"%s\" is not a usable user name (1-64 of A-Za-z0-9_.@-, not "
+		        "starting with . or -)\n",
+		        argv[optind]);
+		return NULL;
+	}
+	return argv[optind];
+}
+
 static int cmd_enroll(int argc, char **argv)
 {
 	static const struct option lo[] = {{"config", 1, 0, 'c'},    {"import-base32", 1, 0, 'i'},
@@ -328,18 +345,8 @@ static int cmd_enroll(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind + 1 != argc) {
-		usage(stderr);
+	if ((user = the_user(argc, argv)) == NULL)
 		return 2;
-	}
-	user = argv[optind];
-	if (!ig_name_is_safe(user)) {
-		fprintf(stderr,
-		        "iamgate: \"%s\" is not a usable user name (1-64 of "
-		        "A-Za-z0-9_.@-, not starting with . or -)\n",
-		        user);
-		return 2;
-	}
 	if ((cfg = load(path)) == NULL)
 		return 1;
 	if (import) {
@@ -468,15 +475,8 @@ static int cmd_unlock(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind + 1 != argc) {
-		usage(stderr);
+	if ((user = the_user(argc, argv)) == NULL)
 		return 2;
-	}
-	user = argv[optind];
-	if (!ig_name_is_safe(user)) {
-		fprintf(stderr, "iamgate: \"%s\" is not a usable user name\n", user);
-		return 2;
-	}
 	if ((cfg = load(path)) == NULL)
 		return 1;
 	if (open_state_dir(cfg, 0, &dfd) != 0)
@@ -536,15 +536,8 @@ static int cmd_status(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind + 1 != argc) {
-		usage(stderr);
+	if ((user = the_user(argc, argv)) == NULL)
 		return 2;
-	}
-	user = argv[optind];
-	if (!ig_name_is_safe(user)) {
-		fprintf(stderr, "iamgate: \"%s\" is not a usable user name\n", user);
-		return 2;
-	}
 	if ((cfg = load(path)) == NULL)
 		return 1;
 	if (open_state_dir(cfg, 0, &dfd) != 0)
