@@ -7,9 +7,9 @@ PKGS=(
 	build-essential pkg-config clang libclang-rt-14-dev clang-format valgrind strace
 	libpam0g-dev liboath-dev libcurl4-openssl-dev libssl-dev libjansson-dev
 	libxml2-dev libqrencode-dev libcmocka-dev
-	libpam-wrapper libnss-wrapper pamtester oathtool libpam-oath libpam-google-authenticator
+	libpam-wrapper pamtester oathtool libpam-oath libpam-google-authenticator
 	openssh-server openssh-client awscli python3 python3-botocore openssl curl
-	jq procps psmisc iproute2 passwd logrotate
+	jq procps util-linux passwd logrotate
 	debhelper dpkg-dev fakeroot lintian rpm
 )
 
