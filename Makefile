@@ -1,6 +1,7 @@
 # iamgate - one entry point: all, check, demo, bench, fuzz, lint, install, deb
 #
-# `make` builds build/pam_iamgate.so, build/iamgate-helper and build/iamgate.
+# `make` builds build/pam_iamgate.so, build/iamgate-helper (+ its open_session
+# half build/iamgate-issuer) and build/iamgate.
 # `make check` installs missing Debian packages (as root), then builds and runs
 # every test suite, the ASan+UBSan build and the valgrind run, and prints one
 # summary line "N passed, N failed".
@@ -38,10 +39,17 @@ endif
 
 CORE_SRC := $(filter-out helper/prog_%.c,$(wildcard helper/*.c))
 CORE_OBJ := $(CORE_SRC:helper/%.c=$(BUILD)/obj/%.o)
+# The lean archive: what iamgate-helper (auth, account, close_session) needs.
+# No STS: sts.c, creds.c and session.c (open_session's issuing) pull in
+# libcurl and libxml2, whose loading was 85% of an auth call; open_session
+# is handed to iamgate-issuer, which links the whole core.
+LEAN_SRC := $(filter-out helper/sts.c helper/creds.c helper/session.c,$(CORE_SRC))
+LEAN_OBJ := $(LEAN_SRC:helper/%.c=$(BUILD)/obj/%.o)
+LEAN_LIBS := $(shell pkg-config --libs jansson liboath libcrypto 2>/dev/null)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-PROGS := $(BUILD)/pam_iamgate.so $(BUILD)/iamgate-helper $(BUILD)/iamgate
+PROGS := $(BUILD)/pam_iamgate.so $(BUILD)/iamgate-helper $(BUILD)/iamgate-issuer $(BUILD)/iamgate
 
 .PHONY: all check unit demo bench fuzz lint deps install clean asan
 all: $(PROGS)
@@ -53,7 +61,14 @@ $(BUILD)/libiamgate.a: $(CORE_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/iamgate-helper: helper/prog_helper.c $(BUILD)/libiamgate.a
+$(BUILD)/libiamgate-lean.a: $(LEAN_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/iamgate-helper: helper/prog_helper.c $(BUILD)/libiamgate-lean.a
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< $(BUILD)/libiamgate-lean.a $(LEAN_LIBS)
+
+$(BUILD)/iamgate-issuer: helper/prog_issuer.c $(BUILD)/libiamgate.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< $(BUILD)/libiamgate.a $(PKG_LIBS)
 
 $(BUILD)/iamgate: helper/prog_cli.c $(BUILD)/libiamgate.a
@@ -102,6 +117,7 @@ install: all
 	install -d -m 0755 $(DESTDIR)$(PREFIX)/libexec/iamgate $(DESTDIR)$(PREFIX)/sbin
 	install -d -m 0755 $(DESTDIR)/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/security
 	install -m 0755 $(BUILD)/iamgate-helper $(DESTDIR)$(PREFIX)/libexec/iamgate/iamgate-helper
+	install -m 0755 $(BUILD)/iamgate-issuer $(DESTDIR)$(PREFIX)/libexec/iamgate/iamgate-issuer
 	install -m 0755 $(BUILD)/iamgate $(DESTDIR)$(PREFIX)/sbin/iamgate
 	install -m 0644 $(BUILD)/pam_iamgate.so $(DESTDIR)/lib/$(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)/security/pam_iamgate.so
 

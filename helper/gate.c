@@ -331,6 +331,17 @@ static void do_open_session(struct call *c)
 	const char *reason;
 	int mfa = 0;
 
+	if (c->env->handoff != NULL || c->env->issue == NULL) {
+		int r = c->env->handoff ? c->env->handoff(c->env->handoff_arg) : IG_ERR_NOTFOUND;
+
+		/* Back here: the issuer could not be run.  Nothing was issued;
+		 * the grant is used up all the same (single use); fail closed. */
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: credential issuer unavailable (%s)",
+		       ig_strerror(r));
+		(void)consume_grant(c, &mfa);
+		decide(c, 0, "issuer_unavailable", NULL);
+		return;
+	}
 	reason = consume_grant(c, &mfa);
 	if (strcmp(reason, "ok") != 0) {
 		/* No grant from this transaction's auth: issue nothing, say so. */
@@ -343,7 +354,7 @@ static void do_open_session(struct call *c)
 		return;
 	}
 	sc.mfa_passed = mfa;
-	ig_session_open(&sc, c->reply);
+	c->env->issue(&sc, c->reply);
 }
 
 static void do_close_session(struct call *c)

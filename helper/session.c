@@ -5,7 +5,9 @@
  * Layout: SESSION_DIR (root, 0711: traverse, no listing) / <id> (built as
  * root 0700, handed to the user when complete) / credentials, config (user,
  * 0600).  Files are created with O_EXCL|O_NOFOLLOW under a directory fd, so
- * nothing the user places there is ever followed.
+ * nothing the user places there is ever followed.  close_session and the
+ * directory removal live in session_files.c: the lean iamgate-helper links
+ * them without STS, libcurl and libxml2.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include "iamgate/protocol.h"
 #include "iamgate/roles.h"
 #include "iamgate/session.h"
+#include "iamgate/session_files.h"
 #include "iamgate/sts.h"
 #include "iamgate/util.h"
 
@@ -168,39 +171,6 @@ out:
 	sb_free(&cr);
 	sb_free(&cf);
 	close(dfd);
-	return r;
-}
-
-/* Remove every entry of the session dir id (never following links) and it. */
-static int remove_session_dir(int sfd, const char *id, uid_t uid)
-{
-	struct stat st;
-	struct dirent *de;
-	DIR *d;
-	int dfd, r = 0;
-
-	dfd = openat(sfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return errno == ENOENT ? IG_ERR_NOTFOUND : IG_ERR_UNSAFE;
-	if (fstat(dfd, &st) != 0 || (st.st_uid != uid && st.st_uid != 0)) {
-		close(dfd);
-		return IG_ERR_UNSAFE;
-	}
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return IG_ERR_IO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		/* unlinkat never follows; an (empty) subdirectory goes too. */
-		if (unlinkat(dirfd(d), de->d_name, 0) != 0 &&
-		    unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) != 0)
-			r = IG_ERR_IO;
-	}
-	closedir(d);
-	if (unlinkat(sfd, id, AT_REMOVEDIR) != 0)
-		r = IG_ERR_IO;
 	return r;
 }
 
@@ -383,7 +353,7 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 			ig_hex(rnd, sizeof(rnd), id);
 		}
 		if ((r = write_files(sc, sfd, id, pw->pw_uid, pw->pw_gid, issued, res, ni)) != 0) {
-			(void)remove_session_dir(sfd, id, pw->pw_uid);
+			(void)ig_session_remove_dir(sfd, id, pw->pw_uid);
 			reason = "credential_files_unwritable";
 			goto issue_failed;
 		}
@@ -407,7 +377,7 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 		json_decref(x);
 		if (r != 0) {
 			if (nok > 0)
-				(void)remove_session_dir(sfd, id, pw->pw_uid);
+				(void)ig_session_remove_dir(sfd, id, pw->pw_uid);
 			reason = "audit_unavailable";
 			goto deny;
 		}
@@ -458,44 +428,4 @@ out:
 		close(sfd);
 	free(dec);
 	ig_roles_user_groups_free(&groups);
-}
-
-void ig_session_close(const struct ig_session_ctx *sc, const char *session_id, json_t *reply)
-{
-	struct passwd *pw;
-	char why[512];
-	const char *reason = "ok";
-	int sfd = -1, r, failed = 0;
-
-	if (session_id == NULL || session_id[0] == '\0') {
-		reason = "no_session_credentials";
-		goto done;
-	}
-	if (!ig_proto_id_ok(session_id)) {
-		reason = "session_id_malformed";
-		goto done;
-	}
-	if ((pw = getpwnam(sc->user)) == NULL) {
-		reason = "user_unknown";
-		goto done;
-	}
-	if ((r = ig_open_trusted_dir(sc->cfg->session.dir, &sfd, why, sizeof(why))) != 0) {
-		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: session directory refused: %s", why);
-		reason = "session_dir_unsafe";
-		goto done;
-	}
-	r = remove_session_dir(sfd, session_id, pw->pw_uid);
-	if (r == 0) {
-		reason = "credentials_removed";
-	} else if (r == IG_ERR_NOTFOUND) {
-		reason = "session_already_gone";
-	} else {
-		reason = "credentials_not_removed";
-		failed = 1;
-	}
-done:
-	if (sfd >= 0)
-		close(sfd);
-	(void)audit_ev(sc, "close_session", failed ? "deny" : "allow", reason, NULL);
-	set_result(reply, failed ? IG_RESULT_SESSION_ERR : IG_RESULT_SUCCESS, reason);
 }

@@ -16,10 +16,24 @@
 
 #include "iamgate/config.h"
 #include "iamgate/error.h"
+#include "iamgate/session.h"
 
 struct ig_gate_env {
 	time_t now;
 	const char *host; /* NULL: gethostname() */
+	/*
+	 * How open_session issues credentials; gate.c names no STS code, so
+	 * the lean iamgate-helper links without libcurl and libxml2.
+	 * handoff (when set) runs first, before the grant is touched: it hands
+	 * the whole request to another program (iamgate-issuer, which runs the
+	 * gate again) and returns only when it could not (negative IG_ERR_*);
+	 * the gate then audits open_session deny "issuer_unavailable" and
+	 * replies session_err.  Otherwise issue (ig_session_open) runs in
+	 * process once the grant is consumed.  Neither set: issuer_unavailable.
+	 */
+	int (*handoff)(void *arg);
+	void *handoff_arg;
+	void (*issue)(const struct ig_session_ctx *sc, json_t *reply);
 };
 
 /* Handle request (borrowed); returns a new reply object (never NULL unless

@@ -108,7 +108,7 @@ static json_t *req(const char *phase, const char *user, const char *rhost, const
 /* Run a request; return the reply (caller decrefs). */
 static json_t *run(json_t *rq)
 {
-	struct ig_gate_env env = {.now = now, .host = "bastion-test"};
+	struct ig_gate_env env = {.now = now, .host = "bastion-test", .issue = ig_session_open};
 	json_t *rep = ig_gate_handle(rq, &env);
 	json_decref(rq);
 	assert_non_null(rep);
@@ -176,6 +176,60 @@ static void test_auth_allow_grant_then_session(void **st)
 	json_decref(rep);
 	json_decref(rep2);
 	json_decref(rep3);
+}
+
+/* A hand-off that cannot run the issuer (as iamgate-helper's when it is
+ * missing); counts its calls. */
+static int handoff_calls;
+static int handoff_fails(void *arg)
+{
+	handoff_calls++;
+	assert_ptr_equal(arg, &handoff_calls);
+	return IG_ERR_NOTFOUND;
+}
+
+static void test_open_session_handoff(void **st)
+{
+	struct ig_gate_env env = {.now = 0, .host = "bastion-test"};
+	char code[9], gpath[4300];
+	struct stat sb;
+	json_t *rep, *rep2;
+	const char *grant;
+	(void)st;
+	now += 60;
+	env.now = now;
+	code_now(code);
+	/* auth and account never reach the hand-off. */
+	env.handoff = handoff_fails;
+	env.handoff_arg = &handoff_calls;
+	handoff_calls = 0;
+	json_t *rq = req("auth", "root", "127.0.0.1", code, NULL);
+	rep = ig_gate_handle(rq, &env);
+	json_decref(rq);
+	expect(rep, "success", "ok");
+	assert_int_equal(handoff_calls, 0);
+	grant = json_string_value(json_object_get(rep, "grant"));
+	assert_non_null(grant);
+	assert_int_equal(ig_bfmt(gpath, sizeof(gpath), "%s/%s.json", grants, grant), 0);
+	/* open_session: the hand-off fails, the gate fails closed and audits
+	 * it; the grant is used up all the same. */
+	rq = req("open_session", "root", "127.0.0.1", NULL, grant);
+	rep2 = ig_gate_handle(rq, &env);
+	json_decref(rq);
+	expect(rep2, "session_err", "issuer_unavailable");
+	assert_int_equal(handoff_calls, 1);
+	audited("open_session", "deny", "issuer_unavailable");
+	assert_int_not_equal(stat(gpath, &sb), 0);
+	json_decref(rep2);
+	/* Neither a hand-off nor an in-process issuer: fail closed too. */
+	env.handoff = NULL;
+	rq = req("open_session", "root", "127.0.0.1", NULL, "00");
+	rep2 = ig_gate_handle(rq, &env);
+	json_decref(rq);
+	expect(rep2, "session_err", "issuer_unavailable");
+	audited("open_session", "deny", "issuer_unavailable");
+	json_decref(rep2);
+	json_decref(rep);
 }
 
 static void test_auth_denies(void **st)
@@ -338,6 +392,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_auth_allow_grant_then_session),
+	        cmocka_unit_test(test_open_session_handoff),
 	        cmocka_unit_test(test_auth_denies),
 	        cmocka_unit_test(test_bad_requests),
 	        cmocka_unit_test(test_account),
