@@ -1,7 +1,8 @@
 #!/bin/sh
 # packaging/install-files.sh DESTDIR - install every file iamgate ships
-# besides the three programs (`make install` or the RPM's %install put those
-# where the distribution wants them): the example configuration, the
+# besides the programs (the module, iamgate-helper, iamgate-issuer and
+# iamgate: `make install` or the RPM's %install put those where the
+# distribution wants them): the example configuration, the
 # tmpfiles.d entry, the logrotate file, the man pages, the documentation and
 # the state and log directories.
 #

@@ -19,6 +19,7 @@ cd "$ROOT" || exit 1
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 MODULE_PATH=/lib/$MA/security/pam_iamgate.so
 HELPER_PATH=/usr/libexec/iamgate/iamgate-helper
+ISSUER_PATH=/usr/libexec/iamgate/iamgate-issuer
 CLI_PATH=/usr/sbin/iamgate
 LOCK=/run/lock/iamgate-t_deb.lock
 MARK=/run/lock/iamgate-t_deb.installed
@@ -53,6 +54,7 @@ has() {
 }
 has -rw-r--r-- root/root "${MODULE_PATH#/}"
 has -rwxr-xr-x root/root "${HELPER_PATH#/}"
+has -rwxr-xr-x root/root "${ISSUER_PATH#/}"
 has -rwxr-xr-x root/root "${CLI_PATH#/}"
 has -rw------- root/root etc/iamgate/iamgate.json
 has -rw-r--r-- root/root etc/logrotate.d/iamgate
@@ -103,13 +105,23 @@ if [ "$exports" = "pam_sm_acct_mgmt pam_sm_authenticate pam_sm_close_session pam
 else
 	t_fail "packaged module exports: $exports"
 fi
-hard=$(readelf -d "$x/$HELPER_PATH" 2>/dev/null | grep -c 'BIND_NOW\|FLAGS_1.*NOW')
-pie=$(readelf -h "$x/$HELPER_PATH" 2>/dev/null | grep -c 'DYN')
-if [ "$hard" -ge 1 ] && [ "$pie" -eq 1 ] && readelf -lW "$x/$HELPER_PATH" | grep -q GNU_RELRO &&
-	nm -D "$x/$HELPER_PATH" | grep -q '__stack_chk_fail' && nm -D "$x/$HELPER_PATH" | grep -q '_chk@'; then
-	t_ok "the packaged helper keeps the hardening (PIE, relro, now, stack protector, fortify)"
+for prog in "$HELPER_PATH" "$ISSUER_PATH"; do
+	hard=$(readelf -d "$x/$prog" 2>/dev/null | grep -c 'BIND_NOW\|FLAGS_1.*NOW')
+	pie=$(readelf -h "$x/$prog" 2>/dev/null | grep -c 'DYN')
+	if [ "$hard" -ge 1 ] && [ "$pie" -eq 1 ] && readelf -lW "$x/$prog" | grep -q GNU_RELRO &&
+		nm -D "$x/$prog" | grep -q '__stack_chk_fail' && nm -D "$x/$prog" | grep -q '_chk@'; then
+		t_ok "the packaged $(basename "$prog") keeps the hardening (PIE, relro, now, stack protector, fortify)"
+	else
+		t_fail "packaged $(basename "$prog") hardening" "bindnow=$hard pie=$pie"
+	fi
+done
+# The helper runs on every auth call: it must not load libcurl or libxml2
+# (open_session's iamgate-issuer does).
+needed=$(readelf -d "$x/$HELPER_PATH" 2>/dev/null | grep NEEDED)
+if [ -n "$needed" ] && ! grep -qE 'libcurl|libxml2' <<<"$needed"; then
+	t_ok "the packaged helper needs neither libcurl nor libxml2"
 else
-	t_fail "packaged helper hardening" "bindnow=$hard pie=$pie"
+	t_fail "packaged helper's libraries" "$needed"
 fi
 rm -rf "$x"
 
@@ -209,6 +221,7 @@ is() {
 }
 is "$MODULE_PATH" root:root 644
 is "$HELPER_PATH" root:root 755
+is "$ISSUER_PATH" root:root 755
 is "$CLI_PATH" root:root 755
 is /etc/iamgate/iamgate.json root:root 600
 is /var/lib/iamgate/totp root:root 700
@@ -339,7 +352,7 @@ fi
 # ---------------------------------------------------------------- purge
 DEBIAN_FRONTEND=noninteractive dpkg --purge iamgate >"$T/purge.log" 2>&1
 left=""
-for p in "$MODULE_PATH" "$HELPER_PATH" "$CLI_PATH" /etc/iamgate /etc/logrotate.d/iamgate \
+for p in "$MODULE_PATH" "$HELPER_PATH" "$ISSUER_PATH" "$CLI_PATH" /etc/iamgate /etc/logrotate.d/iamgate \
 	/usr/lib/tmpfiles.d/iamgate.conf /var/lib/iamgate /var/log/iamgate /run/iamgate \
 	/usr/share/man/man8/pam_iamgate.8.gz; do
 	[ -e "$p" ] && left="$left $p"
