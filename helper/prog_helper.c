@@ -30,6 +30,7 @@
 #include <openssl/crypto.h>
 
 #include "iamgate/gate.h"
+#include "iamgate/helper_io.h"
 #include "iamgate/protocol.h"
 #include "iamgate/util.h"
 
@@ -41,52 +42,6 @@ struct handoff {
 	const char *buf;
 	size_t len;
 };
-
-/* jansson frees strings (codes, secrets) without wiping: wipe every block. */
-static void wiping_free(void *p)
-{
-	if (p) {
-		explicit_bzero(p, malloc_usable_size(p));
-		free(p);
-	}
-}
-
-static int read_all(int fd, char *buf, size_t cap, size_t *len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return IG_ERR_IO;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got == cap)
-			return IG_ERR_RANGE; /* the request must be smaller than cap */
-	}
-	*len = got;
-	return 0;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return IG_ERR_IO;
-		off += (size_t)n;
-	}
-	return 0;
-}
 
 /*
  * libcrypto is used here only for the audit chain's SHA-256.  OpenSSL 3's
@@ -165,7 +120,7 @@ static int exec_issuer(void *arg)
 		r = IG_ERR_RANGE;
 		goto fail;
 	}
-	if ((r = write_all(p[1], h->buf, h->len)) != 0)
+	if ((r = ig_write_all(p[1], h->buf, h->len)) != 0)
 		goto fail;
 	close(p[1]);
 	p[1] = -1;
@@ -187,20 +142,6 @@ fail:
 	if (p[1] >= 0)
 		close(p[1]);
 	return r;
-}
-
-static int reply_and_exit(json_t *reply)
-{
-	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-	int r;
-
-	if (text == NULL)
-		return 1;
-	r = write_all(STDOUT_FILENO, text, strlen(text));
-	if (r == 0)
-		r = write_all(STDOUT_FILENO, "\n", 1);
-	free(text);
-	return r == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -229,10 +170,10 @@ int main(int argc, char **argv)
 	/* No core dumps: they would hold codes and AWS credentials. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	alarm(HELPER_ALARM_SECONDS);
-	json_set_alloc_funcs(malloc, wiping_free);
+	json_set_alloc_funcs(malloc, ig_wiping_free);
 	/* An unreadable or oversize request is no request: the same bad_request
 	 * reply as for malformed JSON. */
-	req = read_all(STDIN_FILENO, buf, sizeof(buf), &len) == 0
+	req = ig_read_request(STDIN_FILENO, buf, sizeof(buf), &len) == 0
 	              ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL)
 	              : NULL;
 	if (req != NULL && crypto_init() != 0) {
@@ -254,7 +195,7 @@ int main(int argc, char **argv)
 		reply = ig_gate_handle(req, &env);
 	explicit_bzero(buf, sizeof(buf));
 	json_decref(req);
-	rc = reply_and_exit(reply);
+	rc = ig_write_reply(reply);
 	json_decref(reply);
 	return rc;
 }

@@ -27,56 +27,11 @@
 #include <libxml/xmlmemory.h>
 
 #include "iamgate/gate.h"
+#include "iamgate/helper_io.h"
 #include "iamgate/protocol.h"
 #include "iamgate/util.h"
 
 #define HELPER_ALARM_SECONDS 120
-
-/* jansson frees strings (codes, secrets) without wiping: wipe every block. */
-static void wiping_free(void *p)
-{
-	if (p) {
-		explicit_bzero(p, malloc_usable_size(p));
-		free(p);
-	}
-}
-
-static int read_all(int fd, char *buf, size_t cap, size_t *len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	for (;;) {
-		n = read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return IG_ERR_IO;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got == cap)
-			return IG_ERR_RANGE; /* the request must be smaller than cap */
-	}
-	*len = got;
-	return 0;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	while (off < len) {
-		n = write(fd, buf + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return IG_ERR_IO;
-		off += (size_t)n;
-	}
-	return 0;
-}
 
 /* Only open_session is issued here; the helper handles every other phase. */
 static int is_open_session(json_t *req)
@@ -84,20 +39,6 @@ static int is_open_session(json_t *req)
 	const char *phase = json_string_value(json_object_get(req, "phase"));
 
 	return phase != NULL && strcmp(phase, "open_session") == 0;
-}
-
-static int reply_and_exit(json_t *reply)
-{
-	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
-	int r;
-
-	if (text == NULL)
-		return 1;
-	r = write_all(STDOUT_FILENO, text, strlen(text));
-	if (r == 0)
-		r = write_all(STDOUT_FILENO, "\n", 1);
-	free(text);
-	return r == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv)
@@ -125,12 +66,12 @@ int main(int argc, char **argv)
 	/* No core dumps: they would hold codes and AWS credentials. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	alarm(HELPER_ALARM_SECONDS);
-	json_set_alloc_funcs(malloc, wiping_free);
+	json_set_alloc_funcs(malloc, ig_wiping_free);
 	/* libxml2 holds copies of STS replies (which carry credentials). */
-	xmlMemSetup(wiping_free, malloc, realloc, strdup);
+	xmlMemSetup(ig_wiping_free, malloc, realloc, strdup);
 	/* An unreadable or oversize request, or one for another phase, is no
 	 * request: the same bad_request reply as for malformed JSON. */
-	req = read_all(STDIN_FILENO, buf, sizeof(buf), &len) == 0
+	req = ig_read_request(STDIN_FILENO, buf, sizeof(buf), &len) == 0
 	              ? json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL)
 	              : NULL;
 	explicit_bzero(buf, sizeof(buf));
@@ -155,7 +96,7 @@ int main(int argc, char **argv)
 	else
 		reply = ig_gate_handle(req, &env);
 	json_decref(req);
-	rc = reply_and_exit(reply);
+	rc = ig_write_reply(reply);
 	json_decref(reply);
 	if (curl_up)
 		curl_global_cleanup();

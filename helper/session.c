@@ -67,32 +67,6 @@ static void sb_free(struct sbuf *b)
 	memset(b, 0, sizeof(*b));
 }
 
-static int audit_ev(const struct ig_session_ctx *sc, const char *event, const char *decision,
-                    const char *reason, json_t *extra)
-{
-	struct ig_audit_event ev = {
-	        .event = event,
-	        .user = sc->user,
-	        .rhost = sc->rhost,
-	        .service = sc->service,
-	        .decision = decision,
-	        .reason = reason,
-	        .extra = extra,
-	};
-	int r = ig_audit_append(sc->aopts, &ev);
-
-	if (r != 0)
-		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: cannot write audit log (%s): event=%s",
-		       ig_strerror(r), event);
-	return r;
-}
-
-static void set_result(json_t *reply, const char *result, const char *reason)
-{
-	(void)json_object_set_new(reply, "result", json_string(result));
-	(void)json_object_set_new(reply, "reason", json_string(reason));
-}
-
 static void message(json_t *reply, const char *msg)
 {
 	json_t *m = json_object_get(reply, "messages");
@@ -253,7 +227,7 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 		}
 		x = json_pack("{s:s, s:s, s:b}", "role", dec[i].role->name, "arn", dec[i].role->arn,
 		              "pii", dec[i].role->pii);
-		r = audit_ev(sc, "issue", "deny", dec[i].reason, x);
+		r = ig_session_audit(sc, "issue", "deny", dec[i].reason, x);
 		json_decref(x);
 		if (r != 0) {
 			reason = "audit_unavailable";
@@ -261,12 +235,12 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 		}
 	}
 	if (ni == 0) {
-		if (audit_ev(sc, "open_session", "allow", "no_roles_to_issue", NULL) != 0) {
+		if (ig_session_audit(sc, "open_session", "allow", "no_roles_to_issue", NULL) != 0) {
 			reason = "audit_unavailable";
 			goto deny;
 		}
 		message(reply, "iamgate: no AWS roles are issued for this login.");
-		set_result(reply, IG_RESULT_SUCCESS, "no_roles_to_issue");
+		ig_session_result(reply, IG_RESULT_SUCCESS, "no_roles_to_issue");
 		goto out;
 	}
 	if (cfg->aws.region == NULL) {
@@ -325,8 +299,8 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 			              issued[i]->role->arn, "pii", issued[i]->role->pii, "attempts",
 			              (int)res[i].attempts);
 		}
-		r = audit_ev(sc, "issue", res[i].err == 0 ? "allow" : "deny",
-		             res[i].err == 0 ? "ok" : res[i].reason, x);
+		r = ig_session_audit(sc, "issue", res[i].err == 0 ? "allow" : "deny",
+		                     res[i].err == 0 ? "ok" : res[i].reason, x);
 		json_decref(x);
 		if (r != 0) {
 			reason = "audit_unavailable";
@@ -373,7 +347,7 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 	{
 		json_t *x = json_pack("{s:i, s:i, s:s}", "roles_issued", (int)nok, "roles_failed",
 		                      (int)(ni - nok), "session", nok ? id : "");
-		r = audit_ev(sc, "open_session", "allow", outcome, x);
+		r = ig_session_audit(sc, "open_session", "allow", outcome, x);
 		json_decref(x);
 		if (r != 0) {
 			if (nok > 0)
@@ -395,29 +369,29 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 	else if (nok < ni)
 		message(reply, "iamgate: some AWS roles could not be issued; the audit log says "
 		               "why. You are logged in without them.");
-	set_result(reply, IG_RESULT_SUCCESS, outcome);
+	ig_session_result(reply, IG_RESULT_SUCCESS, outcome);
 	goto out;
 
 issue_failed:
 	if (cfg->session.deny_on_issue_failure) {
 		json_t *x = json_pack("{s:s}", "on_issue_failure", "deny");
-		(void)audit_ev(sc, "open_session", "deny", reason, x);
+		(void)ig_session_audit(sc, "open_session", "deny", reason, x);
 		json_decref(x);
 		message(reply, "iamgate: AWS credentials could not be issued; login refused.");
-		set_result(reply, IG_RESULT_SESSION_ERR, reason);
+		ig_session_result(reply, IG_RESULT_SESSION_ERR, reason);
 		goto out;
 	}
-	if (audit_ev(sc, "open_session", "allow", reason, NULL) != 0) {
+	if (ig_session_audit(sc, "open_session", "allow", reason, NULL) != 0) {
 		reason = "audit_unavailable";
 		goto deny;
 	}
 	message(reply, "iamgate: AWS credentials could not be issued; you are logged in "
 	               "without them.");
-	set_result(reply, IG_RESULT_SUCCESS, reason);
+	ig_session_result(reply, IG_RESULT_SUCCESS, reason);
 	goto out;
 deny:
-	(void)audit_ev(sc, "open_session", "deny", reason, NULL);
-	set_result(reply, IG_RESULT_SESSION_ERR, reason);
+	(void)ig_session_audit(sc, "open_session", "deny", reason, NULL);
+	ig_session_result(reply, IG_RESULT_SESSION_ERR, reason);
 out:
 	for (size_t i = 0; i < ni; i++)
 		ig_sts_role_result_clear(&res[i]);

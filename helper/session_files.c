@@ -20,8 +20,8 @@
 #include "iamgate/session_files.h"
 #include "iamgate/util.h"
 
-static int audit_ev(const struct ig_session_ctx *sc, const char *event, const char *decision,
-                    const char *reason)
+int ig_session_audit(const struct ig_session_ctx *sc, const char *event, const char *decision,
+                     const char *reason, json_t *extra)
 {
 	struct ig_audit_event ev = {
 	        .event = event,
@@ -30,6 +30,7 @@ static int audit_ev(const struct ig_session_ctx *sc, const char *event, const ch
 	        .service = sc->service,
 	        .decision = decision,
 	        .reason = reason,
+	        .extra = extra,
 	};
 	int r = ig_audit_append(sc->aopts, &ev);
 
@@ -39,7 +40,7 @@ static int audit_ev(const struct ig_session_ctx *sc, const char *event, const ch
 	return r;
 }
 
-static void set_result(json_t *reply, const char *result, const char *reason)
+void ig_session_result(json_t *reply, const char *result, const char *reason)
 {
 	(void)json_object_set_new(reply, "result", json_string(result));
 	(void)json_object_set_new(reply, "reason", json_string(reason));
@@ -113,6 +114,6 @@ void ig_session_close(const struct ig_session_ctx *sc, const char *session_id, j
 done:
 	if (sfd >= 0)
 		close(sfd);
-	(void)audit_ev(sc, "close_session", failed ? "deny" : "allow", reason);
-	set_result(reply, failed ? IG_RESULT_SESSION_ERR : IG_RESULT_SUCCESS, reason);
+	(void)ig_session_audit(sc, "close_session", failed ? "deny" : "allow", reason, NULL);
+	ig_session_result(reply, failed ? IG_RESULT_SESSION_ERR : IG_RESULT_SUCCESS, reason);
 }

@@ -10,7 +10,10 @@
 
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "iamgate/error.h"
+#include "iamgate/session.h"
 
 /*
  * Remove every entry of SESSION_DIR/id (sfd is SESSION_DIR; nothing is ever
@@ -19,5 +22,13 @@
  * not a directory, foreign owner) or IG_ERR_IO (something stayed).
  */
 int ig_session_remove_dir(int sfd, const char *id, uid_t uid);
+
+/* Audit one session event for sc's user (syslog when it cannot be written).
+ * Returns ig_audit_append's result: non-zero means the caller must fail. */
+int ig_session_audit(const struct ig_session_ctx *sc, const char *event, const char *decision,
+                     const char *reason, json_t *extra);
+
+/* Set the reply's result and reason. */
+void ig_session_result(json_t *reply, const char *result, const char *reason);
 
 #endif

@@ -1,0 +1,68 @@
+/* helper_io.c - see helper_io.h. */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "iamgate/helper_io.h"
+
+void ig_wiping_free(void *p)
+{
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+int ig_read_request(int fd, char *buf, size_t cap, size_t *len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	*len = 0;
+	for (;;) {
+		n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return IG_ERR_IO;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got == cap)
+			return IG_ERR_RANGE;
+	}
+	*len = got;
+	return 0;
+}
+
+int ig_write_all(int fd, const char *buf, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = write(fd, buf + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return IG_ERR_IO;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+int ig_write_reply(json_t *reply)
+{
+	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	int r;
+
+	if (text == NULL)
+		return 1;
+	r = ig_write_all(STDOUT_FILENO, text, strlen(text));
+	if (r == 0)
+		r = ig_write_all(STDOUT_FILENO, "\n", 1);
+	free(text);
+	return r == 0 ? 0 : 1;
+}
