@@ -155,12 +155,12 @@ write_config
 imds_fault() { # NAME FAULT_JSON REASON [MAX_MS]
 	rm -f "$CACHE"/*
 	sts_ctl imds "$2"
-	local n0
-	n0=$(wc -l <"$STS_LOG")
 	login
 	sts_ctl imds '{"reset": true}'
 	without_creds "$1" "$3" "" "${4:-}"
-	if [ "$(wc -l <"$STS_LOG")" -eq "$n0" ] && [ "$(files_in "$CACHE")" -eq 0 ]; then
+	# (this user's requests only: a slow-fault request of an earlier test
+	# may still be logged by the endpoint once its 20 s are up)
+	if [ "$(assume_count)" -eq 0 ] && [ "$(files_in "$CACHE")" -eq 0 ]; then
 		t_ok "$1: no STS request sent, nothing cached"
 	else
 		t_fail "$1: STS contacted or cache written"
