@@ -274,17 +274,20 @@ static int name_ok(const char *s)
 /* arn:PARTITION:iam::ACCOUNT(12 digits):role/PATH/NAME */
 static int role_arn_ok(const char *arn)
 {
-	regex_t re;
-	int ok;
+	/* Compiled once per process: the helper loads the configuration on
+	 * every call, and compiling cost more than all else it checks per role. */
+	static regex_t re;
+	static int ready;
 
-	if (regcomp(&re,
-	            "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*"
-	            "[A-Za-z0-9_+=,.@-]{1,64}$",
-	            REG_EXTENDED | REG_NOSUB) != 0)
-		return 0;
-	ok = regexec(&re, arn, 0, NULL, 0) == 0;
-	regfree(&re);
-	return ok;
+	if (!ready) {
+		if (regcomp(&re,
+		            "^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*"
+		            "[A-Za-z0-9_+=,.@-]{1,64}$",
+		            REG_EXTENDED | REG_NOSUB) != 0)
+			return 0;
+		ready = 1;
+	}
+	return regexec(&re, arn, 0, NULL, 0) == 0;
 }
 
 static void parse_allowlists(struct ctx *c, struct ig_config *cfg, json_t *obj)
