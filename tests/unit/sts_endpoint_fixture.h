@@ -40,6 +40,19 @@ static int ep_available(void)
 	return access(EP_SCRIPT, X_OK) == 0;
 }
 
+/*
+ * The integration tests need the endpoint, which is part of the tree: when it
+ * did not start, that is a failure (never a silent skip that would pass CI).
+ * Needs cmocka.h included before this header.
+ */
+static void ep_require(const struct ep *e)
+{
+	if (!e->up)
+		fail_msg("the STS test endpoint / IMDS emulator did not start (%s); "
+		         "see the group setup's output",
+		         EP_SCRIPT);
+}
+
 /* Run argv[0] with argv; stdout to out (NULL: /dev/null).  Returns the
  * exit status. */
 static int ep_run(char *const argv[], const char *out)

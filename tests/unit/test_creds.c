@@ -551,14 +551,6 @@ static int int_teardown(void **state)
 	return ep_run(rm, NULL) == 0 ? 0 : -1;
 }
 
-static void need_endpoint(void)
-{
-	if (!E.up) {
-		print_message("# IMDS emulator not present (tests/sts/stsctl.sh): skipped\n");
-		skip();
-	}
-}
-
 static void imds_faults(const char *json)
 {
 	assert_int_equal(ep_ctl(&E, "imds", json), 0);
@@ -579,7 +571,7 @@ static void it_imds_flow(void **state)
 	int64_t now, exp;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	imds_faults("{\"reset\":true}");
 	/* What IMDS serves: the state's "instance" credentials. */
 	fc.source = IG_CREDS_SRC_FILE;
@@ -687,7 +679,7 @@ static void it_imds_faults(void **state)
 	                (char *)"imds",      NULL};
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	cfg.source = IG_CREDS_SRC_IMDS;
 	cfg.imds_endpoint = E.imds_url;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

@@ -1050,14 +1050,6 @@ static int int_teardown(void **state)
 	return ep_run(rm, NULL) == 0 ? 0 : -1;
 }
 
-static void need_endpoint(void)
-{
-	if (!E.up) {
-		print_message("# endpoint not present (tests/sts/stsctl.sh): skipped\n");
-		skip();
-	}
-}
-
 static void icfg(struct ig_sts_config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -1121,7 +1113,7 @@ static void it_assume_one(void **state)
 	struct ig_sts_identity id;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	faults("{\"reset\":true}");
 	icfg(&cfg);
 	req_init(&req, R_RO, "alice", tags);
@@ -1166,7 +1158,7 @@ static void it_assume_several(void **state)
 	long before, after;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	faults("{\"reset\":true}");
 	icfg(&cfg);
 	req_init(&req[0], R_RO, "bob", tags[0]);
@@ -1204,7 +1196,7 @@ static void it_temporary_base(void **state)
 	struct ig_aws_creds c;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	faults("{\"reset\":true}");
 	icfg(&cfg);
 	req_init(&req, R_RO, "carol", tags);
@@ -1233,7 +1225,7 @@ static void it_bad_base(void **state)
 	int64_t skewed = (int64_t)time(NULL) + 3600;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	faults("{\"reset\":true}");
 	icfg(&cfg);
 	req_init(&req, R_RO, "dave", tags);
@@ -1275,7 +1267,7 @@ static void it_expired_base(void **state)
 	long before;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	icfg(&cfg);
 	req_init(&req, R_RO, "erin", tags);
 	faults("{\"reset\":true,\"expired\":true}");
@@ -1307,7 +1299,7 @@ static void it_tls(void **state)
 	long before;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	faults("{\"reset\":true}");
 	icfg(&cfg);
 	req_init(&req, R_RO, "frank", tags);
@@ -1344,7 +1336,7 @@ static void it_retries(void **state)
 	struct ig_sts_role_result res;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	icfg(&cfg);
 	req_init(&req, R_RO, "grace", tags);
 
@@ -1393,7 +1385,7 @@ static void it_malformed(void **state)
 	char json[128];
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	icfg(&cfg);
 	req_init(&req, R_RO, "heidi", tags);
 	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
@@ -1427,7 +1419,7 @@ static void it_slow(void **state)
 	long ms;
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	icfg(&cfg);
 	req_init(&req, R_RO, "ivan", tags);
 
@@ -1467,7 +1459,7 @@ static void it_measure(void **state)
 	static const size_t ks[] = {1, 2, 4, 8};
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	icfg(&cfg);
 	for (int i = 0; i < 8; i++)
 		req_init(&req[i], i % 2 ? R_OPEN : R_RO, "judy", tags[i]);
@@ -1514,7 +1506,7 @@ static void it_ipv6(void **state)
 	                      "--state", statef, "--no-imds", NULL};
 
 	(void)state;
-	need_endpoint();
+	ep_require(&E);
 	assert_int_equal(ig_bfmt(dir, sizeof(dir), "%s/ep-v6", scratch), 0);
 	assert_int_equal(ig_bfmt(cadir, sizeof(cadir), "%s/ca", E.dir), 0);
 	assert_int_equal(ig_bfmt(statef, sizeof(statef), "%s/state.json", E.dir), 0);
