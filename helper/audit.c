@@ -73,21 +73,6 @@ static int unhex(const char *s, size_t n, uint8_t *out)
 	return 0;
 }
 
-static void set_why(char *why, size_t cap, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void set_why(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	if (vsnprintf(why, cap, fmt, ap) < 0)
-		why[0] = '\0';
-	va_end(ap);
-}
-
 static int fmt_time(int64_t ms, char *out, size_t cap)
 {
 	time_t s;
@@ -271,17 +256,17 @@ int ig_audit_parse_line(const char *line, size_t len, struct ig_audit_record *re
 
 	memset(rec, 0, sizeof(*rec));
 	if (len > IG_AUDIT_MAX_LINE) {
-		set_why(why, whycap, "longer than %d bytes", IG_AUDIT_MAX_LINE);
+		ig_why(why, whycap, "longer than %d bytes", IG_AUDIT_MAX_LINE);
 		return IG_ERR_PARSE;
 	}
 	o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (o == NULL) {
 		/* jerr.text can quote the input; report the position only. */
-		set_why(why, whycap, "not valid JSON (error near byte %d)", jerr.position);
+		ig_why(why, whycap, "not valid JSON (error near byte %d)", jerr.position);
 		return IG_ERR_PARSE;
 	}
 	if (!json_is_object(o)) {
-		set_why(why, whycap, "not a JSON object");
+		ig_why(why, whycap, "not a JSON object");
 		goto out;
 	}
 	/* Key order: the fixed fields, any extras, prev last. */
@@ -289,30 +274,30 @@ int ig_audit_parse_line(const char *line, size_t len, struct ig_audit_record *re
 		key = json_object_iter_key(it);
 		if (i < N_FIXED) {
 			if (strcmp(key, fixed_keys[i]) != 0) {
-				set_why(why, whycap, "field %zu is not \"%s\"", i + 1,
-				        fixed_keys[i]);
+				ig_why(why, whycap, "field %zu is not \"%s\"", i + 1,
+				       fixed_keys[i]);
 				goto out;
 			}
 		} else if (is_fixed_key(key) && strcmp(key, "prev") != 0) {
-			set_why(why, whycap, "a fixed field appears among the extra fields");
+			ig_why(why, whycap, "a fixed field appears among the extra fields");
 			goto out;
 		} else if (strcmp(key, "prev") == 0 && json_object_iter_next(o, it) != NULL) {
-			set_why(why, whycap, "\"prev\" is not the last field");
+			ig_why(why, whycap, "\"prev\" is not the last field");
 			goto out;
 		}
 	}
 	if (i <= N_FIXED || key == NULL || strcmp(key, "prev") != 0) {
-		set_why(why, whycap, "\"prev\" is missing or not the last field");
+		ig_why(why, whycap, "\"prev\" is missing or not the last field");
 		goto out;
 	}
 	v = json_object_get(o, "time");
 	if (!json_is_string(v) || parse_line_time(json_string_value(v), &rec->time_ms) != 0) {
-		set_why(why, whycap, "\"time\" is not a UTC time like 2026-01-31T12:00:00.000Z");
+		ig_why(why, whycap, "\"time\" is not a UTC time like 2026-01-31T12:00:00.000Z");
 		goto out;
 	}
 	v = json_object_get(o, "seq");
 	if (!json_is_integer(v) || json_integer_value(v) < 1) {
-		set_why(why, whycap, "\"seq\" is not a positive integer");
+		ig_why(why, whycap, "\"seq\" is not a positive integer");
 		goto out;
 	}
 	rec->seq = (uint64_t)json_integer_value(v);
@@ -320,7 +305,7 @@ int ig_audit_parse_line(const char *line, size_t len, struct ig_audit_record *re
 	    !json_is_string(json_object_get(o, "event")) ||
 	    json_string_length(json_object_get(o, "event")) == 0 ||
 	    !json_is_string(json_object_get(o, "reason"))) {
-		set_why(why, whycap, "\"host\", \"event\" or \"reason\" is not a string");
+		ig_why(why, whycap, "\"host\", \"event\" or \"reason\" is not a string");
 		goto out;
 	}
 	rec->host = json_string_value(json_object_get(o, "host"));
@@ -329,27 +314,27 @@ int ig_audit_parse_line(const char *line, size_t len, struct ig_audit_record *re
 	if (str_or_null(json_object_get(o, "user"), &rec->user) ||
 	    str_or_null(json_object_get(o, "rhost"), &rec->rhost) ||
 	    str_or_null(json_object_get(o, "service"), &rec->service)) {
-		set_why(why, whycap,
-		        "\"user\", \"rhost\" or \"service\" is neither a string nor null");
+		ig_why(why, whycap,
+		       "\"user\", \"rhost\" or \"service\" is neither a string nor null");
 		goto out;
 	}
 	v = json_object_get(o, "decision");
 	s = json_string_value(v);
 	if (s == NULL ||
 	    (strcmp(s, "allow") != 0 && strcmp(s, "deny") != 0 && strcmp(s, "info") != 0)) {
-		set_why(why, whycap, "\"decision\" is not allow, deny or info");
+		ig_why(why, whycap, "\"decision\" is not allow, deny or info");
 		goto out;
 	}
 	rec->decision = s;
 	v = json_object_get(o, "prev");
 	s = json_string_value(v);
 	if (s == NULL || json_string_length(v) != HEX_LEN) {
-		set_why(why, whycap, "\"prev\" is not a SHA-256 in hex");
+		ig_why(why, whycap, "\"prev\" is not a SHA-256 in hex");
 		goto out;
 	}
 	for (size_t k = 0; k < HEX_LEN; k++) {
 		if (hexval(s[k]) < 0) {
-			set_why(why, whycap, "\"prev\" is not a SHA-256 in lowercase hex");
+			ig_why(why, whycap, "\"prev\" is not a SHA-256 in lowercase hex");
 			goto out;
 		}
 	}

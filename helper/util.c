@@ -68,10 +68,7 @@ int ig_bfmt(char *dst, size_t cap, const char *fmt, ...)
 	return 0;
 }
 
-static void why_set(char *why, size_t cap, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-
-static void why_set(char *why, size_t cap, const char *fmt, ...)
+void ig_why(char *why, size_t cap, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -86,18 +83,18 @@ static void why_set(char *why, size_t cap, const char *fmt, ...)
 static int check_component(const char *p, const struct stat *st, char *why, size_t whycap)
 {
 	if (S_ISLNK(st->st_mode)) {
-		why_set(why, whycap, "%s is a symbolic link; use the real path", p);
+		ig_why(why, whycap, "%s is a symbolic link; use the real path", p);
 		return IG_ERR_UNSAFE;
 	}
 	if (st->st_uid != 0) {
-		why_set(why, whycap, "%s is owned by uid %u, not root; fix: chown root %s", p,
-		        (unsigned)st->st_uid, p);
+		ig_why(why, whycap, "%s is owned by uid %u, not root; fix: chown root %s", p,
+		       (unsigned)st->st_uid, p);
 		return IG_ERR_UNSAFE;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		why_set(why, whycap,
-		        "%s is writable by group or others (mode %04o); fix: chmod go-w %s", p,
-		        (unsigned)(st->st_mode & 07777), p);
+		ig_why(why, whycap,
+		       "%s is writable by group or others (mode %04o); fix: chmod go-w %s", p,
+		       (unsigned)(st->st_mode & 07777), p);
 		return IG_ERR_UNSAFE;
 	}
 	return 0;
@@ -111,17 +108,17 @@ int ig_safe_path(const char *path, char *why, size_t whycap)
 	int r;
 
 	if (path == NULL || path[0] != '/') {
-		why_set(why, whycap, "%s is not an absolute path", path ? path : "(null)");
+		ig_why(why, whycap, "%s is not an absolute path", path ? path : "(null)");
 		return IG_ERR_INVAL;
 	}
 	if (ig_bfmt(buf, sizeof(buf), "%s", path) != 0) {
-		why_set(why, whycap, "path too long");
+		ig_why(why, whycap, "path too long");
 		return IG_ERR_RANGE;
 	}
 	/* Walk from the full path up to "/", lstat each component. */
 	for (;;) {
 		if (lstat(buf, &st) != 0) {
-			why_set(why, whycap, "%s: %s", buf, strerror(errno));
+			ig_why(why, whycap, "%s: %s", buf, strerror(errno));
 			return errno == ENOENT ? IG_ERR_NOTFOUND : IG_ERR_IO;
 		}
 		if ((r = check_component(buf, &st, why, whycap)) != 0)
@@ -147,7 +144,7 @@ int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap)
 		return r;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		why_set(why, whycap, "%s: %s", path, strerror(errno));
+		ig_why(why, whycap, "%s: %s", path, strerror(errno));
 		return IG_ERR_IO;
 	}
 	/* Re-check the opened object: the path may have changed since lstat. */
@@ -179,7 +176,7 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
 		if ((r = ig_safe_path(parent, why, whycap)) != 0)
 			return r;
 		if (mkdir(path, mode) != 0 && errno != EEXIST) {
-			why_set(why, whycap, "cannot create %s: %s", path, strerror(errno));
+			ig_why(why, whycap, "cannot create %s: %s", path, strerror(errno));
 			return IG_ERR_IO;
 		}
 		if (chmod(path, mode) != 0)
@@ -188,8 +185,8 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
 	if ((r = ig_open_trusted_dir(path, dirfd, why, whycap)) != 0)
 		return r;
 	if (fstat(*dirfd, &st) != 0 || (st.st_mode & 07777 & ~mode) != 0) {
-		why_set(why, whycap, "%s has mode %04o, expected %04o; fix: chmod %04o %s", path,
-		        (unsigned)(st.st_mode & 07777), (unsigned)mode, (unsigned)mode, path);
+		ig_why(why, whycap, "%s has mode %04o, expected %04o; fix: chmod %04o %s", path,
+		       (unsigned)(st.st_mode & 07777), (unsigned)mode, (unsigned)mode, path);
 		close(*dirfd);
 		*dirfd = -1;
 		return IG_ERR_UNSAFE;

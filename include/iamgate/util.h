@@ -30,6 +30,9 @@ void ig_free_secret_str(char *s);
 int ig_bfmt(char *dst, size_t cap, const char *fmt, ...)
         __attribute__((format(printf, 3, 4))) IG_MUST_CHECK;
 
+/* Format a human sentence into why (NULL or cap 0: nothing); never fails. */
+void ig_why(char *why, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 /*
  * Check that path and each of its parent directories is owned by root and
  * not writable by group or others (OpenSSH safe_path).  Symlinks anywhere in
