@@ -258,6 +258,14 @@ int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private
 int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                      uid_t uid, gid_t gid)
 {
+	return ig_write_file_at_flags(dirfd, name, data, len, mode, uid, gid, 0);
+}
+
+int ig_write_file_at_flags(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                           uid_t uid, gid_t gid, unsigned flags)
+{
+	const int sync = !(flags & IG_WRITE_NO_SYNC);
+
 	char tmp[NAME_MAX + 1];
 	unsigned char rnd[8];
 	char hex[17];
@@ -266,6 +274,8 @@ int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, 
 	ssize_t n;
 	int fd = -1, r = 0;
 
+	if (flags & ~(unsigned)IG_WRITE_NO_SYNC)
+		return IG_ERR_INVAL;
 	if ((r = ig_random_bytes(rnd, sizeof(rnd))) != 0)
 		return r;
 	ig_hex(rnd, sizeof(rnd), hex);
@@ -288,7 +298,7 @@ int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, 
 		}
 		off += (size_t)n;
 	}
-	if (fsync(fd) != 0) {
+	if (sync && fsync(fd) != 0) {
 		r = IG_ERR_IO;
 		goto fail;
 	}
@@ -302,7 +312,7 @@ int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, 
 		r = IG_ERR_IO;
 		goto fail;
 	}
-	if (fsync(dirfd) != 0)
+	if (sync && fsync(dirfd) != 0)
 		return IG_ERR_IO;
 	return 0;
 fail:

@@ -65,11 +65,31 @@ int ig_read_fd(int fd, size_t max, char **buf, size_t *len) IG_MUST_CHECK;
 
 /*
  * Atomically replace dirfd/name with data: write to a temporary file in the
- * same directory (O_EXCL|O_NOFOLLOW, mode), fsync, fchown(uid,gid), rename,
- * fsync the directory.
+ * same directory (O_EXCL|O_NOFOLLOW, mode), fchown(uid,gid), fsync, rename,
+ * fsync the directory.  Durable: once it returns 0 the new content survives
+ * a crash.  ig_write_file_at_flags(..., 0).
  */
 int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                      uid_t uid, gid_t gid) IG_MUST_CHECK;
+
+/*
+ * Skip both fsyncs (file and directory).  The replace stays atomic (a
+ * reader sees the old file or the whole new one, never a partial one) but
+ * after a crash the file may be old, absent or empty.  Only for state whose
+ * loss fails closed and costs nothing but a retry: the auth -> open_session
+ * grant (single-use, minutes long, on tmpfs on systemd hosts; a lost grant
+ * makes open_session issue nothing).  Never for TOTP state (a lost counter
+ * re-opens a used code to replay and forgets lockouts), credentials, or
+ * anything an audit or a security decision relies on after a reboot.
+ */
+#define IG_WRITE_NO_SYNC 1u
+
+/*
+ * ig_write_file_at with flags (0 or IG_WRITE_NO_SYNC; any other bit:
+ * IG_ERR_INVAL, nothing written).
+ */
+int ig_write_file_at_flags(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                           uid_t uid, gid_t gid, unsigned flags) IG_MUST_CHECK;
 
 /*
  * Open a directory the helper owns, creating it (root-owned, mode) when it

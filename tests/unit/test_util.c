@@ -1,0 +1,192 @@
+/*
+ * test_util.c - ig_write_file_at / ig_write_file_at_flags: atomic replace
+ * with the asked mode and owner, durable by default, and IG_WRITE_NO_SYNC
+ * skipping exactly the two fsyncs (counted by a wrapper of fsync, which
+ * this executable defines and so takes before libc's).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "iamgate/util.h"
+
+static int fsyncs;
+
+/* Counts, then does the real fsync (the syscall, not libc's symbol). */
+int fsync(int fd)
+{
+	fsyncs++;
+	return (int)syscall(SYS_fsync, fd);
+}
+
+static char dir[4096];
+static int dfd = -1;
+
+static int setup(void **st)
+{
+	(void)st;
+	if (ig_bfmt(dir, sizeof(dir), "%s/build/t-util.XXXXXX", IG_SOURCE_DIR) != 0 ||
+	    mkdtemp(dir) == NULL || chmod(dir, 0700) != 0)
+		return -1;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return dfd >= 0 ? 0 : -1;
+}
+
+static int teardown(void **st)
+{
+	DIR *d;
+	struct dirent *e;
+	(void)st;
+	if ((d = fdopendir(dfd)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			(void)unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+	return rmdir(dir);
+}
+
+/* Names in the directory other than . and .. (leftover temporaries show). */
+static int entries(void)
+{
+	DIR *d;
+	struct dirent *e;
+	int n = 0, fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	d = fdopendir(fd);
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void read_back(const char *name, const char *want)
+{
+	char buf[256];
+	ssize_t n;
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n >= 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, want);
+}
+
+/* Write name twice with flags; check mode, owner, content, the replace
+ * (a new inode; an fd on the old file still reads the old text) and that
+ * no temporary is left.  Returns the fsyncs counted. */
+static int write_twice(const char *name, unsigned flags)
+{
+	struct stat a, b;
+	char buf[64];
+	int oldfd, n0 = entries(), count;
+	ssize_t n;
+
+	fsyncs = 0;
+	assert_int_equal(ig_write_file_at_flags(dfd, name, "first", 5, 0640, 1, 2, flags), 0);
+	assert_int_equal(fstatat(dfd, name, &a, AT_SYMLINK_NOFOLLOW), 0);
+	assert_true(S_ISREG(a.st_mode));
+	assert_int_equal(a.st_mode & 07777, 0640);
+	assert_int_equal(a.st_uid, 1);
+	assert_int_equal(a.st_gid, 2);
+	read_back(name, "first");
+	oldfd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	assert_true(oldfd >= 0);
+	assert_int_equal(ig_write_file_at_flags(dfd, name, "second!", 7, 0600, 0, 0, flags), 0);
+	count = fsyncs;
+	assert_int_equal(fstatat(dfd, name, &b, AT_SYMLINK_NOFOLLOW), 0);
+	assert_int_equal(b.st_mode & 07777, 0600);
+	assert_int_equal(b.st_uid, 0);
+	assert_int_equal(b.st_gid, 0);
+	assert_int_not_equal(a.st_ino, b.st_ino);
+	read_back(name, "second!");
+	/* Replaced by rename, never rewritten in place: the old file is intact. */
+	n = read(oldfd, buf, sizeof(buf));
+	close(oldfd);
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "first", 5);
+	assert_int_equal(entries(), n0 + 1);
+	return count;
+}
+
+static void test_durable_default_syncs(void **st)
+{
+	(void)st;
+	/* Two writes, each fsyncing the file and the directory. */
+	assert_int_equal(write_twice("durable.json", 0), 4);
+	fsyncs = 0;
+	assert_int_equal(ig_write_file_at(dfd, "durable.json", "x", 1, 0600, 0, 0), 0);
+	assert_int_equal(fsyncs, 2);
+	read_back("durable.json", "x");
+}
+
+static void test_no_sync_is_atomic_without_fsync(void **st)
+{
+	(void)st;
+	assert_int_equal(write_twice("grant.json", IG_WRITE_NO_SYNC), 0);
+}
+
+static void test_unknown_flag_refused(void **st)
+{
+	int n0 = entries();
+	(void)st;
+	fsyncs = 0;
+	assert_int_equal(ig_write_file_at_flags(dfd, "bad.json", "x", 1, 0600, 0, 0, 2u),
+	                 IG_ERR_INVAL);
+	assert_int_equal(ig_write_file_at_flags(dfd, "bad.json", "x", 1, 0600, 0, 0,
+	                                        IG_WRITE_NO_SYNC | 0x100u),
+	                 IG_ERR_INVAL);
+	assert_int_equal(entries(), n0);
+	assert_int_equal(fsyncs, 0);
+}
+
+static void test_no_sync_failure_leaves_nothing(void **st)
+{
+	int n0;
+	(void)st;
+	/* The target is a directory: rename fails, the temporary is removed,
+	 * the directory is untouched. */
+	assert_int_equal(mkdirat(dfd, "adir", 0700), 0);
+	n0 = entries();
+	assert_int_equal(ig_write_file_at_flags(dfd, "adir", "x", 1, 0600, 0, 0, IG_WRITE_NO_SYNC),
+	                 IG_ERR_IO);
+	assert_int_equal(entries(), n0);
+	assert_int_equal(unlinkat(dfd, "adir", AT_REMOVEDIR), 0);
+	/* A symlink in the target's place is replaced, never followed. */
+	assert_int_equal(symlinkat("/etc/passwd", dfd, "link.json"), 0);
+	assert_int_equal(
+	        ig_write_file_at_flags(dfd, "link.json", "ok", 2, 0600, 0, 0, IG_WRITE_NO_SYNC), 0);
+	read_back("link.json", "ok");
+	{
+		struct stat sb;
+		assert_int_equal(fstatat(dfd, "link.json", &sb, AT_SYMLINK_NOFOLLOW), 0);
+		assert_true(S_ISREG(sb.st_mode));
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_durable_default_syncs),
+	        cmocka_unit_test(test_no_sync_is_atomic_without_fsync),
+	        cmocka_unit_test(test_unknown_flag_refused),
+	        cmocka_unit_test(test_no_sync_failure_leaves_nothing),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
