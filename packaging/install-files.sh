@@ -1,10 +1,16 @@
 #!/bin/sh
-# packaging/install-files.sh DESTDIR - install every file iamgate ships
-# besides the programs (the module, iamgate-helper, iamgate-issuer and
+# packaging/install-files.sh DESTDIR [UNITDIR] - install every file iamgate
+# ships besides the programs (the module, iamgate-helper, iamgate-issuer and
 # iamgate: `make install` or the RPM's %install put those where the
 # distribution wants them): the example configuration, the
-# tmpfiles.d entry, the logrotate file, the man pages, the documentation and
-# the state and log directories.
+# tmpfiles.d entry, the logrotate file, the systemd unit of the long-lived
+# helper (iamgate-helper.service), the man pages, the documentation and the
+# state and log directories.
+#
+# UNITDIR is where systemd units go: /lib/systemd/system by default (Debian
+# 12, where lintian wants them), %{_unitdir} (/usr/lib/systemd/system) for
+# the RPM.  Debian's dh_installsystemd finds the unit there and adds the
+# enable/start maintainer-script snippets.
 #
 # One script serves debian/rules and the RPM spec, so both packages carry the
 # same files with the same modes (tests/pkg/t_rpm.sh compares them).  Modes
@@ -12,21 +18,33 @@
 # dh_fixperms, which would widen them.
 set -eu
 
-if [ $# -ne 1 ] || [ -z "$1" ]; then
-	echo "usage: $0 DESTDIR" >&2
+if [ $# -lt 1 ] || [ $# -gt 2 ] || [ -z "$1" ]; then
+	echo "usage: $0 DESTDIR [UNITDIR]" >&2
 	exit 2
 fi
 D=$1
+UNITDIR=${2:-/lib/systemd/system}
+case $UNITDIR in
+/*) ;;
+*)
+	echo "$0: UNITDIR must be an absolute path: $UNITDIR" >&2
+	exit 2
+	;;
+esac
 S=$(cd "$(dirname "$0")/.." && pwd)
 DOC=$D/usr/share/doc/iamgate
 
 install -d -m 0755 "$D/etc/iamgate" "$D/etc/logrotate.d" "$D/usr/lib/tmpfiles.d" \
-	"$D/usr/share/man/man5" "$D/usr/share/man/man8" "$DOC/examples" "$D/var/lib/iamgate"
+	"$D/usr/share/man/man5" "$D/usr/share/man/man8" "$DOC/examples" "$D/var/lib/iamgate" \
+	"$D$UNITDIR"
 
 # The configuration holds the allowlists and role ARNs: root only (0600).
 install -m 0600 "$S/config/iamgate.json" "$D/etc/iamgate/iamgate.json"
 install -m 0644 "$S/packaging/logrotate/iamgate" "$D/etc/logrotate.d/iamgate"
 install -m 0644 "$S/packaging/tmpfiles/iamgate.conf" "$D/usr/lib/tmpfiles.d/iamgate.conf"
+# Not started by this script: the package's maintainer scripts enable and
+# start it where systemd runs (and do nothing where it does not).
+install -m 0644 "$S/packaging/systemd/iamgate-helper.service" "$D$UNITDIR/iamgate-helper.service"
 install -m 0644 "$S/packaging/man/pam_iamgate.8" "$S/packaging/man/iamgate.8" \
 	"$D/usr/share/man/man8/"
 install -m 0644 "$S/packaging/man/iamgate.json.5" "$D/usr/share/man/man5/"

@@ -21,6 +21,8 @@ MODULE_PATH=/lib/$MA/security/pam_iamgate.so
 HELPER_PATH=/usr/libexec/iamgate/iamgate-helper
 ISSUER_PATH=/usr/libexec/iamgate/iamgate-issuer
 CLI_PATH=/usr/sbin/iamgate
+UNIT_PATH=/lib/systemd/system/iamgate-helper.service
+UNIT_LINK=/etc/systemd/system/multi-user.target.wants/iamgate-helper.service
 LOCK=/run/lock/iamgate-t_deb.lock
 MARK=/run/lock/iamgate-t_deb.installed
 
@@ -59,6 +61,7 @@ has -rwxr-xr-x root/root "${CLI_PATH#/}"
 has -rw------- root/root etc/iamgate/iamgate.json
 has -rw-r--r-- root/root etc/logrotate.d/iamgate
 has -rw-r--r-- root/root usr/lib/tmpfiles.d/iamgate.conf
+has -rw-r--r-- root/root "${UNIT_PATH#/}"
 has drwx------ root/root var/lib/iamgate/totp/
 has drwxr-x--- root/root var/log/iamgate/
 has -rw-r--r-- root/root usr/share/man/man8/pam_iamgate.8.gz
@@ -123,7 +126,53 @@ if [ -n "$needed" ] && ! grep -qE 'libcurl|libxml2' <<<"$needed"; then
 else
 	t_fail "packaged helper's libraries" "$needed"
 fi
+# The long-lived helper's unit, as serve-spec.md has it.  systemd-analyze
+# verify runs on the installed unit below (it needs the programs and man
+# pages it names in place).
+unit=$x/$UNIT_PATH
+bad=""
+for l in "Type=simple" "ExecStart=$HELPER_PATH --serve /run/iamgate/helper.sock" "Restart=on-failure" \
+	"After=systemd-tmpfiles-setup.service" "WantedBy=multi-user.target" "NoNewPrivileges=yes" \
+	"PrivateTmp=yes" "ProtectSystem=full" "LimitCORE=0" "UMask=0077"; do
+	grep -qxF -- "$l" "$unit" 2>/dev/null || bad="$bad [$l]"
+done
+# What would break the helper: another user, a capability or network limit,
+# a RuntimeDirectory= (stopping would delete /run/iamgate and the sessions).
+bad="$bad$(grep -E '^(User|Group|DynamicUser|CapabilityBoundingSet|AmbientCapabilities|PrivateNetwork|IPAddressDeny|RestrictAddressFamilies|RuntimeDirectory|ProtectSystem=strict|ProtectHome=(yes|tmpfs)|ReadOnlyPaths|InaccessiblePaths)' "$unit" 2>/dev/null | sed 's/^/ forbidden:/')"
+if [ -f "$unit" ] && [ -z "$bad" ]; then
+	t_ok "the unit runs '$HELPER_PATH --serve /run/iamgate/helper.sock', hardened without limits that break the helper"
+else
+	t_fail "iamgate-helper.service" "missing or wrong:$bad"
+fi
+exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit" 2>/dev/null)
+if [ "$exe" = "$HELPER_PATH" ] && [ -x "$x/$exe" ] && [ -f "$x/$exe" ]; then
+	t_ok "the unit's ExecStart program is in the package"
+else
+	t_fail "ExecStart program $exe not in the package"
+fi
+# The tmpfiles entry gives the socket's directory a mode the helper accepts
+# (root, not writable by group or others).
+if grep -qE '^d[[:space:]]+/run/iamgate[[:space:]]+07[05]{2}[[:space:]]+root[[:space:]]+root' "$x/usr/lib/tmpfiles.d/iamgate.conf"; then
+	t_ok "tmpfiles.d makes /run/iamgate root-owned and not group/other-writable"
+else
+	t_fail "/run/iamgate in tmpfiles.d" "$(grep /run/iamgate "$x/usr/lib/tmpfiles.d/iamgate.conf")"
+fi
 rm -rf "$x"
+# The maintainer scripts enable the unit and start it only where systemd
+# runs: without it (a container, a chroot) the install must not fail.
+ctl=$W/control
+mkdir -p "$ctl"
+dpkg-deb -e "$DEB" "$ctl"
+if grep -q 'deb-systemd-helper.*enable.*iamgate-helper\.service' "$ctl/postinst" &&
+	grep -q 'if \[ -d /run/systemd/system \]' "$ctl/postinst" &&
+	grep -q 'deb-systemd-invoke.*iamgate-helper\.service' "$ctl/postinst" &&
+	grep -q 'deb-systemd-helper purge.*iamgate-helper\.service' "$ctl/postrm" &&
+	grep -q 'deb-systemd-invoke stop.*iamgate-helper\.service' "$ctl/prerm"; then
+	t_ok "postinst enables iamgate-helper.service and starts it only under a running systemd; prerm stops it, postrm purges it"
+else
+	t_fail "systemd snippets in the maintainer scripts" "$(grep -h iamgate-helper "$ctl"/postinst "$ctl"/prerm "$ctl"/postrm 2>/dev/null)"
+fi
+rm -rf "$ctl"
 
 # -------------------------------------------------------------- lintian
 lint=$(lintian --fail-on error,warning --display-info --pedantic "$DEB" 2>&1)
@@ -162,7 +211,7 @@ if present && [ -f "$MARK" ]; then
 fi
 foreign=""
 present && foreign="the iamgate package"
-for p in /etc/iamgate /var/lib/iamgate /var/log/iamgate /usr/libexec/iamgate "$MODULE_PATH" "$CLI_PATH"; do
+for p in /etc/iamgate /var/lib/iamgate /var/log/iamgate /usr/libexec/iamgate "$MODULE_PATH" "$CLI_PATH" "$UNIT_PATH"; do
 	[ -e "$p" ] && foreign="$foreign $p"
 done
 if [ -n "$foreign" ]; then
@@ -230,6 +279,41 @@ is /run/iamgate root:root 755
 is /run/iamgate/sessions root:root 711
 is /run/iamgate/grants root:root 700
 is /run/iamgate/cache root:root 700
+is "$UNIT_PATH" root:root 644
+# Enabled as Debian does with services; started only where systemd runs
+# (this suite's host may have none: then the install must still succeed).
+if [ -L "$UNIT_LINK" ] && [ "$(readlink -f "$UNIT_LINK")" = "$(readlink -f "$UNIT_PATH")" ]; then
+	t_ok "the package enables iamgate-helper.service (multi-user.target.wants)"
+else
+	t_fail "iamgate-helper.service enabled" "$(ls -l "$UNIT_LINK" 2>&1)"
+fi
+if command -v systemd-analyze >/dev/null; then
+	out=$(systemd-analyze verify "$UNIT_PATH" 2>&1)
+	if [ $? -eq 0 ] && [ -z "$out" ]; then
+		t_ok "systemd-analyze verify accepts the installed unit (ExecStart, man pages, keys)"
+	else
+		t_fail "systemd-analyze verify $UNIT_PATH" "$out"
+	fi
+	# The check must notice a bad unit: an unknown key and a missing program.
+	sed -e 's,^ExecStart=/usr/libexec/iamgate/,ExecStart=/usr/libexec/iamgate/no-such-,' -e '/^\[Service\]/a NoSuchKey=1' \
+		"$UNIT_PATH" >"$T/iamgate-helper.service"
+	out=$(systemd-analyze verify "$T/iamgate-helper.service" 2>&1)
+	if [ $? -ne 0 ] || [ -n "$out" ]; then
+		t_ok "systemd-analyze verify notices a broken copy of the unit"
+	else
+		t_fail "systemd-analyze verify accepts a broken unit"
+	fi
+	rm -f "$T/iamgate-helper.service"
+else
+	# No systemd-analyze: the unit's program and its key lines were
+	# checked in the package above; check the installed program is there.
+	exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$UNIT_PATH")
+	if [ -f "$exe" ] && [ -x "$exe" ] && grep -qx '\[Service\]' "$UNIT_PATH" && grep -qx '\[Install\]' "$UNIT_PATH"; then
+		t_ok "the installed unit has [Service] and [Install] and its ExecStart program is installed (no systemd-analyze)"
+	else
+		t_fail "installed unit" "ExecStart=$exe"
+	fi
+fi
 if getent group iamgate-audit | grep -q . && [ "$(getent group iamgate-audit | cut -d: -f3)" -lt 1000 ]; then
 	t_ok "postinst created the system group iamgate-audit"
 else
@@ -353,9 +437,9 @@ fi
 DEBIAN_FRONTEND=noninteractive dpkg --purge iamgate >"$T/purge.log" 2>&1
 left=""
 for p in "$MODULE_PATH" "$HELPER_PATH" "$ISSUER_PATH" "$CLI_PATH" /etc/iamgate /etc/logrotate.d/iamgate \
-	/usr/lib/tmpfiles.d/iamgate.conf /var/lib/iamgate /var/log/iamgate /run/iamgate \
+	/usr/lib/tmpfiles.d/iamgate.conf /var/lib/iamgate /var/log/iamgate /run/iamgate "$UNIT_PATH" "$UNIT_LINK" \
 	/usr/share/man/man8/pam_iamgate.8.gz; do
-	[ -e "$p" ] && left="$left $p"
+	{ [ -e "$p" ] || [ -L "$p" ]; } && left="$left $p"
 done
 dpkg-statoverride --list /var/log/iamgate >/dev/null 2>&1 && left="$left statoverride"
 if ! present && [ -z "$left" ]; then

@@ -38,6 +38,15 @@ if section post | grep -q 'systemd-tmpfiles --create /usr/lib/tmpfiles.d/iamgate
 else
 	t_fail "%post" "$(section post)"
 fi
+# The long-lived helper's unit: enabled per the system's preset on install,
+# stopped and disabled on erase, restarted on upgrade.
+for sec in post preun postun; do
+	if section "$sec" | grep -q 'systemctl.*iamgate-helper\.service'; then
+		t_ok "%$sec handles iamgate-helper.service"
+	else
+		t_fail "%$sec lacks iamgate-helper.service" "$(section "$sec")"
+	fi
+done
 rpmver=$(rpmspec -q --srpm --qf '%{version}' "$SPEC" 2>/dev/null)
 debver=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 if [ -n "$rpmver" ] && [ "$rpmver" = "${debver%%-*}" ]; then
@@ -83,6 +92,8 @@ want rpm "-rwxr-xr-x root/root usr/lib64/security/pam_iamgate.so"
 want deb "drwxr-x--- root/root var/log/iamgate"
 want rpm "drwxr-x--- root/iamgate-audit var/log/iamgate"
 want rpm "-rw------- root/root etc/iamgate/iamgate.json"
+want deb "-rw-r--r-- root/root lib/systemd/system/iamgate-helper.service"
+want rpm "-rw-r--r-- root/root usr/lib/systemd/system/iamgate-helper.service"
 cfg=$(rpm -qp --nosignature --qf '[%{FILEFLAGS:fflags}|%{FILENAMES}\n]' "$RPM" |
 	awk -F'|' '$1 ~ /c/ && $1 ~ /n/ {print $2}' | sort | tr '\n' ' ')
 if [ "$cfg" = "/etc/iamgate/iamgate.json /etc/logrotate.d/iamgate " ]; then
@@ -92,12 +103,14 @@ else
 fi
 
 # normalize: the module's place and mode (per distribution, checked above),
+# the systemd unit directory (/lib on Debian 12, %{_unitdir} on RHEL),
 # the audit group (deb: set by the postinst), gzip (Debian compresses docs
 # over 4 KiB and both compress man pages, rpm's brp-compress only on RHEL),
 # and what only Debian packages carry (copyright, changelog, lintian
 # overrides).  Directories count when they are the package's own.
 normalize() {
 	sed -e "s,^[^ ]* root/root \(lib/$MA\|usr/lib64\)/security/pam_iamgate.so$,MODULE PAMDIR/pam_iamgate.so," \
+		-e 's# \(usr/\)\{0,1\}lib/systemd/system/\([^/]*\)$# UNITDIR/\2#' \
 		-e 's,^\(drwxr-x---\) root/iamgate-audit var/log/iamgate$,\1 root/root var/log/iamgate,' \
 		-e 's,\.gz$,,' |
 		grep -vE ' usr/share/doc/iamgate/(copyright|changelog)$| usr/share/lintian(/|$)' |
