@@ -3,8 +3,9 @@
 # single warning, and they document what the code accepts: every key the
 # configuration loader knows (helper/config.c), every option and subcommand
 # of the iamgate command (helper/prog_cli.c, helper/audit_cli.c), every
-# module option (pam_module/pam_iamgate.c), and the PAM and sshd lines an
-# admin has to add.
+# module option (pam_module/pam_iamgate.c), the long-lived helper's options
+# (helper/prog_helper.c) and service, and the PAM and sshd lines an admin has
+# to add.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
 
@@ -80,14 +81,40 @@ if [ -z "$m" ]; then t_ok "iamgate(8) documents every subcommand and option"; el
 # --- pam_iamgate(8): options, stack, sshd_config, return codes ------------
 mopts=$(grep -oE 'strn?cmp\(argv\[i\], "[a-z]+=?"' pam_module/pam_iamgate.c | grep -oE '"[a-z]+=?"' | tr -d '"')
 pam8=$(render "$MAN/pam_iamgate.8")
-if [ "$(wc -w <<<"$mopts")" -eq 4 ]; then t_ok "found the 4 module options in pam_iamgate.c"; else t_fail "module options extracted: $mopts"; fi
-m=$(missing "$pam8" $mopts "auth       required     pam_iamgate.so" \
+n=$(wc -w <<<"$mopts")
+if [ "$n" -ge 4 ] && [ -z "$(missing "$mopts" config= helper= timeout= debug)" ]; then
+	t_ok "found the $n module options in pam_iamgate.c"
+else
+	t_fail "module options extracted: $mopts"
+fi
+m=$(missing "$pam8" $mopts socket= "auth       required     pam_iamgate.so" \
 	"account    required     pam_iamgate.so" "session    required     pam_iamgate.so" \
 	"UsePAM yes" "UseDNS no" "KbdInteractiveAuthentication yes" \
 	"AuthenticationMethods publickey,keyboard-interactive" \
 	PAM_SUCCESS PAM_AUTH_ERR PAM_PERM_DENIED PAM_SESSION_ERR \
 	/usr/libexec/iamgate/iamgate-helper /etc/iamgate/iamgate.json)
 if [ -z "$m" ]; then t_ok "pam_iamgate(8) has the options, stack, sshd_config lines and return codes"; else t_fail "pam_iamgate(8) lacks:$m"; fi
+# The long-lived helper (iamgate-helper --serve, iamgate-helper.service):
+# every option helper/prog_helper.c compares argv with, the socket option's
+# fallback and fail-closed rules, and how to turn the service on.
+hopts=$(grep -oE 'strcmp\(argv\[[a-z0-9]+\], "--[a-z-]+"\)' helper/prog_helper.c | grep -oE '"--[a-z-]+"' | tr -d '"' | sort -u)
+m=$(missing "$pam8" $hopts --serve --workers --config "THE LONG-LIVED HELPER" \
+	/run/iamgate/helper.sock socket=/run/iamgate/helper.sock iamgate-helper.service \
+	"systemctl enable --now iamgate-helper" ENOENT ECONNREFUSED SO_PEERCRED "fails closed" \
+	"1 to 64, default 4" /lib/systemd/system/iamgate-helper.service)
+if [ -z "$m" ]; then
+	t_ok "pam_iamgate(8) documents socket=, iamgate-helper --serve ($(wc -w <<<"$hopts") options in prog_helper.c) and its service"
+else
+	t_fail "pam_iamgate(8) lacks:$m"
+fi
+gone=""
+grep -q '#define SERVE_DEFAULT_WORKERS 4$' helper/prog_helper.c || gone="$gone SERVE_DEFAULT_WORKERS=4"
+grep -q '#define SERVE_MAX_WORKERS 64$' helper/prog_helper.c || gone="$gone SERVE_MAX_WORKERS=64"
+if [ -z "$gone" ] || ! grep -q -- '"--serve"' helper/prog_helper.c; then
+	t_ok "the worker range in pam_iamgate(8) is the one helper/prog_helper.c has"
+else
+	t_fail "helper/prog_helper.c no longer has the documented worker range:$gone"
+fi
 gone=""
 for c in PAM_SUCCESS PAM_AUTH_ERR PAM_PERM_DENIED PAM_SESSION_ERR; do
 	grep -qw "$c" pam_module/pam_iamgate.c || gone="$gone $c"
