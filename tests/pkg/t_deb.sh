@@ -231,7 +231,10 @@ PAMWRAP=/usr/lib/$MA/libpam_wrapper.so
 getent group iamgate-audit >/dev/null && audit_group_existed=1 || audit_group_existed=0
 sshd_pam_before=$(sha256sum /etc/pam.d/sshd 2>/dev/null)
 
+spid=""
 cleanup() {
+	# A serve-mode helper this suite started (and its workers).
+	if [ -n "$spid" ]; then kill -TERM "$spid" 2>/dev/null && wait "$spid" 2>/dev/null; fi
 	if present; then dpkg --purge iamgate >/dev/null 2>&1; fi
 	rm -f "$MARK"
 	userdel "${P}u" >/dev/null 2>&1
@@ -431,6 +434,75 @@ if "$CLI_PATH" audit verify --log "$AUDIT" >/dev/null 2>&1; then
 	t_ok "the installed iamgate verifies the audit chain"
 else
 	t_fail "iamgate audit verify" "$("$CLI_PATH" audit verify --log "$AUDIT" 2>&1)"
+fi
+
+# ------------------------------------------- the long-lived helper (serve)
+# What iamgate-helper.service runs, by hand (no systemd here): the installed
+# helper serving a socket of our own, and the installed module asking it
+# (socket=).  Then the fallback once it stopped, and fail-closed on a socket
+# in a directory others may write.
+if grep -qa -- '--serve' "$HELPER_PATH"; then
+	SOCKDIR=$T/sock
+	SOCK=$SOCKDIR/helper.sock
+	mkdir -m 0755 "$SOCKDIR"
+	"$HELPER_PATH" --serve "$SOCK" --workers 2 --config "$CONFIG" </dev/null >"$T/serve.log" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	workers() { pgrep -P "$spid" | sort | tr '\n' ' '; }
+	for _ in $(seq 1 50); do [ "$(wc -w <<<"$(workers)")" -eq 2 ] && break; sleep 0.1; done
+	before=$(workers)
+	if [ -S "$SOCK" ] && [ "$(stat -c '%U %a' "$SOCK")" = "root 600" ] && [ "$(wc -w <<<"$before")" -eq 2 ]; then
+		t_ok "the installed helper serves $SOCK (root 0600) with 2 workers"
+	else
+		t_fail "installed iamgate-helper --serve" "socket: $(stat -c '%U %a %F' "$SOCK" 2>&1) workers: $before log: $(cat "$T/serve.log")"
+	fi
+	cat >"$T/pam.d/$SERVICE-sock" <<PAM
+auth     required pam_iamgate.so config=$CONFIG socket=$SOCK
+account  required $MODULE_PATH config=$CONFIG socket=$SOCK
+PAM
+	# A code of the next time step (the window accepts it; this one's
+	# step was used above).
+	code=$(oathtool --totp -b "$SECRET" -N "@$(($(date +%s) + 30))")
+	SERVICE0=$SERVICE
+	SERVICE=$SERVICE-sock
+	pt "${P}u" "$code" authenticate
+	# The worker that answered exits; the service forks a replacement.
+	for _ in $(seq 1 50); do [ "$(workers)" != "$before" ] && break; sleep 0.1; done
+	after=$(workers)
+	if [ $RC -eq 0 ] && audit_is event auth decision allow service "$SERVICE" && [ -n "$before" ] && [ "$after" != "$before" ]; then
+		t_ok "installed module with socket=: auth allowed by a serve-mode worker (workers $before-> $after)"
+	else
+		t_fail "auth through the socket" "rc=$RC out=$OUT workers $before-> $after audit=$(tail -n 1 "$AUDIT")"
+	fi
+	kill -TERM "$spid" 2>/dev/null
+	wait "$spid"
+	src=$?
+	spid=""
+	if [ $src -eq 0 ] && [ ! -e "$SOCK" ]; then
+		t_ok "SIGTERM: the serving helper removes its socket and exits 0"
+	else
+		t_fail "serve-mode stop" "exit $src, socket: $(ls -l "$SOCK" 2>&1)"
+	fi
+	pt "${P}u" "" acct_mgmt
+	if [ $RC -eq 0 ] && audit_is event account decision allow service "$SERVICE"; then
+		t_ok "socket= with nothing serving: the module executes the helper (account allowed)"
+	else
+		t_fail "fallback to the exec" "rc=$RC out=$OUT"
+	fi
+	# A socket file in a directory others may write: refused, no fallback.
+	chmod 0777 "$SOCKDIR"
+	/usr/bin/python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()' "$SOCK"
+	n0=$(wc -l <"$AUDIT")
+	pt "${P}u" "" acct_mgmt
+	if [ $RC -ne 0 ] && [ "$(wc -l <"$AUDIT")" -eq "$n0" ]; then
+		t_ok "socket= in a world-writable directory: account fails closed, no helper ran"
+	else
+		t_fail "untrusted socket" "rc=$RC out=$OUT audit lines $n0 -> $(wc -l <"$AUDIT")"
+	fi
+	SERVICE=$SERVICE0
+	rm -rf "$SOCKDIR"
+else
+	t_ok "serve-mode tests skipped: the packaged helper has no --serve # SKIP"
 fi
 
 # ---------------------------------------------------------------- purge
