@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -875,34 +877,106 @@ out:
 	return 0;
 }
 
+/*
+ * Open path's directory the way the loader trusts it: path and every parent
+ * pass ig_safe_path, then the directory is opened and checked again.  *base
+ * points into path at the file name.
+ */
+static int open_config_dir(const char *path, int *dfd, const char **base, char *why, size_t whycap)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	*dfd = -1;
+	if (path == NULL || path[0] != '/' || strlen(path) >= sizeof(dir))
+		return IG_ERR_INVAL;
+	if ((r = ig_safe_path(path, why, whycap)) != 0)
+		return r;
+	memcpy(dir, path, strlen(path) + 1);
+	*base = strrchr(path, '/') + 1;
+	dir[*base - path - 1 == 0 ? 1 : *base - path - 1] = '\0';
+	return ig_open_trusted_dir(dir, dfd, why, whycap);
+}
+
+/*
+ * The loader's checks on the file itself, on the stat of what was opened
+ * (O_NOFOLLOW): those ig_read_file_at makes for a non-private file, kept
+ * here so the loader and ig_config_unchanged apply the very same ones to
+ * the identity they record and compare.
+ */
+static int file_trusted(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || st->st_uid != 0 || st->st_nlink != 1 ||
+	    (st->st_mode & (S_IWGRP | S_IWOTH)))
+		return IG_ERR_UNSAFE;
+	if (st->st_size < 0 || st->st_size > IG_CONFIG_MAX_BYTES)
+		return IG_ERR_RANGE;
+	return 0;
+}
+
+static int ts_cmp(const struct timespec *a, const struct timespec *b)
+{
+	if (a->tv_sec != b->tv_sec)
+		return a->tv_sec < b->tv_sec ? -1 : 1;
+	if (a->tv_nsec != b->tv_nsec)
+		return a->tv_nsec < b->tv_nsec ? -1 : 1;
+	return 0;
+}
+
+/* Record what was read; a file changed just before the load is "racy" (a
+ * rewrite after the load could get identical timestamps): not recorded. */
+static void record_file(struct ig_config *cfg, const struct stat *st, const struct timespec *began)
+{
+	struct timespec settled = st->st_ctim;
+
+	settled.tv_sec += IG_CONFIG_SETTLE_SECONDS;
+	memset(&cfg->file, 0, sizeof(cfg->file));
+	if (ts_cmp(&settled, began) > 0)
+		return;
+	cfg->file.dev = st->st_dev;
+	cfg->file.ino = st->st_ino;
+	cfg->file.size = st->st_size;
+	cfg->file.mtim = st->st_mtim;
+	cfg->file.ctim = st->st_ctim;
+	cfg->file.valid = 1;
+}
+
 int ig_config_load(const char *path, struct ig_config **out, char *err, size_t errcap)
 {
-	char dir[PATH_MAX], why[512];
-	const char *base;
+	char why[512];
+	const char *base = NULL;
+	struct timespec began = {0, 0};
+	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
-	int dfd = -1, r;
+	int dfd = -1, fd = -1, r;
 
 	*out = NULL;
 	if (errcap == 0)
 		return IG_ERR_INVAL;
-	if (path == NULL || path[0] != '/' || strlen(path) >= sizeof(dir)) {
+	if (path == NULL || path[0] != '/' || strlen(path) >= PATH_MAX) {
 		(void)snprintf(err, errcap, "%s: the configuration path must be absolute\n",
 		               path ? path : "(none)");
 		return IG_ERR_CONFIG;
 	}
-	if ((r = ig_safe_path(path, why, sizeof(why))) != 0) {
+	/* Before anything is looked at: a change from here on may share the
+	 * file's timestamps (see record_file). */
+	if (clock_gettime(CLOCK_REALTIME, &began) != 0)
+		began.tv_sec = 0; /* nothing counts as settled: never reused */
+	if ((r = open_config_dir(path, &dfd, &base, why, sizeof(why))) != 0) {
 		(void)snprintf(err, errcap, "%s: refused: %s\n", path, why);
 		return IG_ERR_CONFIG;
 	}
-	memcpy(dir, path, strlen(path) + 1);
-	base = strrchr(path, '/') + 1;
-	dir[base - path - 1 == 0 ? 1 : base - path - 1] = '\0';
-	if ((r = ig_open_trusted_dir(dir, &dfd, why, sizeof(why))) != 0) {
-		(void)snprintf(err, errcap, "%s: refused: %s\n", path, why);
-		return IG_ERR_CONFIG;
-	}
-	r = ig_read_file_at(dfd, base, IG_CONFIG_MAX_BYTES, 0, &text, &len);
+	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		r = errno == ENOENT ? IG_ERR_NOTFOUND
+		                    : (errno == ELOOP ? IG_ERR_UNSAFE : IG_ERR_IO);
+	else if (fstat(fd, &st) != 0)
+		r = IG_ERR_IO;
+	else if ((r = file_trusted(&st)) == 0)
+		r = ig_read_fd(fd, IG_CONFIG_MAX_BYTES, &text, &len);
+	if (fd >= 0)
+		close(fd);
 	close(dfd);
 	if (r == IG_ERR_UNSAFE) {
 		(void)snprintf(err, errcap,
@@ -923,27 +997,45 @@ int ig_config_load(const char *path, struct ig_config **out, char *err, size_t e
 	}
 	r = ig_config_parse(text, len, path, out, err, errcap);
 	free(text);
+	/* Read through fd: the text is that of the file fstat described (an
+	 * in-place write during the read changes its ctime after the fstat,
+	 * so the next ig_config_unchanged sees a difference). */
+	if (r == 0)
+		record_file(*out, &st, &began);
 	return r;
+}
+
+int ig_config_unchanged(const struct ig_config *cfg, const char *path)
+{
+	const struct ig_config_file_id *id;
+	const char *base = NULL;
+	struct stat st;
+	int dfd = -1, r;
+
+	if (cfg == NULL || !cfg->file.valid || cfg->path == NULL || path == NULL ||
+	    strcmp(cfg->path, path) != 0)
+		return 0;
+	if (open_config_dir(path, &dfd, &base, NULL, 0) != 0)
+		return 0;
+	r = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW);
+	close(dfd);
+	if (r != 0 || file_trusted(&st) != 0)
+		return 0;
+	id = &cfg->file;
+	return st.st_dev == id->dev && st.st_ino == id->ino && st.st_size == id->size &&
+	       ts_cmp(&st.st_mtim, &id->mtim) == 0 && ts_cmp(&st.st_ctim, &id->ctim) == 0;
 }
 
 int ig_config_audit_path(const char *path, char *out, size_t cap)
 {
-	char dir[PATH_MAX], why[512];
-	const char *base, *ap = "/var/log/iamgate/audit.jsonl";
+	const char *base = NULL, *ap = "/var/log/iamgate/audit.jsonl";
 	char *text = NULL;
 	json_t *root = NULL, *v;
 	size_t len = 0;
 	int dfd = -1, r;
 
-	if (path == NULL || path[0] != '/' || strlen(path) >= sizeof(dir))
-		return IG_ERR_INVAL;
 	/* Only a file an untrusted user cannot have written may name a path. */
-	if ((r = ig_safe_path(path, why, sizeof(why))) != 0)
-		return r;
-	memcpy(dir, path, strlen(path) + 1);
-	base = strrchr(path, '/') + 1;
-	dir[base - path - 1 == 0 ? 1 : base - path - 1] = '\0';
-	if ((r = ig_open_trusted_dir(dir, &dfd, why, sizeof(why))) != 0)
+	if ((r = open_config_dir(path, &dfd, &base, NULL, 0)) != 0)
 		return r;
 	r = ig_read_file_at(dfd, base, IG_CONFIG_MAX_BYTES, 0, &text, &len);
 	close(dfd);

@@ -407,11 +407,37 @@ static void config_refused(struct call *c, const char *err)
 	}
 }
 
+/*
+ * The request's config into c->cfg: the cached one when its file is
+ * unchanged, else a fresh load, which then replaces the cached one (loaded
+ * before the old is freed, so a reload is never the same pointer).  A
+ * refusal empties the cache.  Sets *owned when c->cfg is the caller's to
+ * free.
+ */
+static int get_config(struct call *c, char *err, size_t errcap, int *owned)
+{
+	struct ig_config **cache = c->env->config_cache;
+	int r;
+
+	*owned = 0;
+	if (cache != NULL && ig_config_unchanged(*cache, c->rq.config)) {
+		c->cfg = *cache;
+		return 0;
+	}
+	r = ig_config_load(c->rq.config, &c->cfg, err, errcap);
+	if (cache != NULL) {
+		ig_config_free(*cache);
+		*cache = r == 0 ? c->cfg : NULL;
+	}
+	*owned = r == 0 && cache == NULL;
+	return r;
+}
+
 json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
 {
 	struct call c = {.env = env};
 	char err[4096];
-	int r;
+	int r, owned = 0;
 
 	c.reply = make_reply(IG_RESULT_SYSTEM_ERR, "internal_error");
 	if (c.reply == NULL)
@@ -420,7 +446,7 @@ json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
 		set_result(&c, IG_RESULT_SYSTEM_ERR, "bad_request");
 		return c.reply;
 	}
-	r = ig_config_load(c.rq.config, &c.cfg, err, sizeof(err));
+	r = get_config(&c, err, sizeof(err), &owned);
 	if (r != 0) {
 		config_refused(&c, err);
 		return c.reply;
@@ -436,8 +462,7 @@ json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
 		decide(&c, 0, "user_name_unsafe", NULL);
 		if (strcmp(c.rq.phase, "close_session") == 0)
 			set_result(&c, IG_RESULT_SESSION_ERR, "user_name_unsafe");
-		ig_config_free(c.cfg);
-		return c.reply;
+		goto out;
 	}
 	if (strcmp(c.rq.phase, "auth") == 0)
 		do_auth(&c);
@@ -447,6 +472,8 @@ json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
 		do_open_session(&c);
 	else
 		do_close_session(&c);
-	ig_config_free(c.cfg);
+out:
+	if (owned)
+		ig_config_free(c.cfg);
 	return c.reply;
 }

@@ -9,6 +9,8 @@
 #define IAMGATE_CONFIG_H
 
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "iamgate/cidr.h"
 #include "iamgate/error.h"
@@ -37,8 +39,28 @@ struct ig_group {
 
 enum ig_creds_source { IG_CREDS_IMDS = 0, IG_CREDS_FILE, IG_CREDS_ENV };
 
+/*
+ * The file a configuration was loaded from, as fstat saw the descriptor it
+ * was read through, so a long-lived process can tell it has not changed
+ * (ig_config_unchanged).  valid is 0 after ig_config_parse (no file) and
+ * when the file had changed less than IG_CONFIG_SETTLE_SECONDS before the
+ * load began: a later rewrite could then carry the very same timestamps
+ * (coarse or whole-second file system clocks), so such a load is never
+ * taken as current.
+ */
+struct ig_config_file_id {
+	int valid;
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtim, ctim;
+};
+
+#define IG_CONFIG_SETTLE_SECONDS 2
+
 struct ig_config {
 	char *path;
+	struct ig_config_file_id file;
 	char *pii_group; /* may be NULL when no role is pii */
 	struct ig_allowlist *allowlists;
 	size_t n_allowlists;
@@ -94,6 +116,20 @@ int ig_config_parse(const char *text, size_t len, const char *name, struct ig_co
  */
 int ig_config_load(const char *path, struct ig_config **out, char *err,
                    size_t errcap) IG_MUST_CHECK;
+
+/*
+ * 1 when cfg, loaded by ig_config_load, is still what loading path would
+ * give: path is the same string as cfg->path, path passes again every check
+ * ig_config_load makes on the file and its directories (root-owned, not
+ * group/world writable, no symlink, regular file, one link, size limit),
+ * and a fresh stat of the file matches cfg->file exactly (device, inode,
+ * size, mtime, ctime; an in-place rewrite or chmod changes ctime, a
+ * replacement the inode).  0 otherwise, including a NULL cfg or one from
+ * ig_config_parse: the caller reloads (and so gets the refusal, if any).
+ * Content is not reread; a change that keeps every timestamp (a clock set
+ * back, a raw block write) is not seen.
+ */
+int ig_config_unchanged(const struct ig_config *cfg, const char *path);
 
 void ig_config_free(struct ig_config *cfg);
 

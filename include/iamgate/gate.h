@@ -34,6 +34,19 @@ struct ig_gate_env {
 	int (*handoff)(void *arg);
 	void *handoff_arg;
 	void (*issue)(const struct ig_session_ctx *sc, json_t *reply);
+	/*
+	 * Optional (NULL: every call loads the request's config and frees it,
+	 * as the exec'd helper does).  For a long-lived process: when
+	 * *config_cache is the request's config file unchanged
+	 * (ig_config_unchanged), it is used without loading; otherwise the
+	 * request's config is loaded and, when it loads, replaces
+	 * *config_cache (the old one is freed) instead of being freed at the
+	 * end.  When it is refused, *config_cache is freed and set to NULL:
+	 * a refused or changed file is never served from the cache.  The
+	 * cache is the caller's (free it with ig_config_free); the gate never
+	 * modifies a config it holds.
+	 */
+	struct ig_config **config_cache;
 };
 
 /* Handle request (borrowed); returns a new reply object (never NULL unless

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -370,6 +371,162 @@ static void test_file_checks(void **state)
 	assert_null(cfg);
 }
 
+/* Wait (bounded) until path last changed more than IG_CONFIG_SETTLE_SECONDS
+ * ago, so a load of it records its identity. */
+static void wait_settled(const char *path)
+{
+	const struct timespec tick = {0, 50 * 1000 * 1000};
+	struct timespec t, due;
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	due = sb.st_ctim;
+	due.tv_sec += IG_CONFIG_SETTLE_SECONDS;
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(clock_gettime(CLOCK_REALTIME, &t), 0);
+		if (t.tv_sec > due.tv_sec || (t.tv_sec == due.tv_sec && t.tv_nsec > due.tv_nsec))
+			return;
+		(void)nanosleep(&tick, NULL);
+	}
+	fail_msg("the clock did not pass the file's ctime + settle time");
+}
+
+static char idir[4096];
+
+static void ipath(char *out, size_t cap, const char *name)
+{
+	assert_int_equal(ig_bfmt(out, cap, "%s/%s", idir, name), 0);
+}
+
+static int isetup(void **state)
+{
+	(void)state;
+	if (ig_bfmt(idir, sizeof(idir), "%s/build/t-config-id.XXXXXX", IG_SOURCE_DIR) != 0 ||
+	    mkdtemp(idir) == NULL || chmod(idir, 0755) != 0)
+		return -1;
+	return 0;
+}
+
+static int iteardown(void **state)
+{
+	static const char *const names[] = {"a.json", "b.json", "c.json", "c.tmp", NULL};
+	char p[4300];
+	(void)state;
+	(void)chmod(idir, 0755);
+	for (size_t i = 0; names[i]; i++)
+		if (ig_bfmt(p, sizeof(p), "%s/%s", idir, names[i]) == 0)
+			(void)unlink(p);
+	return rmdir(idir);
+}
+
+static struct ig_config *load_ok(const char *path)
+{
+	struct ig_config *cfg = NULL;
+
+	if (ig_config_load(path, &cfg, err, sizeof(err)) != 0)
+		fail_msg("load %s: %s", path, err);
+	assert_non_null(cfg);
+	return cfg;
+}
+
+/* Give path the mtime it had (st), as a careful rewrite could. */
+static void set_mtime(const char *path, const struct stat *st)
+{
+	struct timespec ts[2] = {st->st_atim, st->st_mtim};
+
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW), 0);
+}
+
+static void test_unchanged(void **state)
+{
+	struct ig_config *ca, *cb, *cc, *cfg = NULL;
+	char a[4300], b[4300], c[4300], ctmp[4300], other[4300];
+	struct stat before, after;
+	(void)state;
+	ipath(a, sizeof(a), "a.json");
+	ipath(b, sizeof(b), "b.json");
+	ipath(c, sizeof(c), "c.json");
+	ipath(ctmp, sizeof(ctmp), "c.tmp");
+	write_file(a, base, 0600);
+	write_file(b, base, 0600);
+	write_file(c, base, 0600);
+	/* Just written: the load may not vouch for the file's timestamps. */
+	cfg = load_ok(a);
+	assert_int_equal(cfg->file.valid, 0);
+	assert_int_equal(ig_config_unchanged(cfg, a), 0);
+	ig_config_free(cfg);
+	wait_settled(c);
+	ca = load_ok(a);
+	cb = load_ok(b);
+	cc = load_ok(c);
+	assert_int_equal(ca->file.valid, 1);
+
+	/* Unchanged: reusable, again and again. */
+	assert_int_equal(ig_config_unchanged(ca, a), 1);
+	assert_int_equal(ig_config_unchanged(ca, a), 1);
+	assert_int_equal(ig_config_unchanged(cb, b), 1);
+	/* Another path, even one naming the same file: not this config. */
+	assert_int_equal(ig_config_unchanged(ca, b), 0);
+	assert_int_equal(ig_bfmt(other, sizeof(other), "%s/./a.json", idir), 0);
+	assert_int_equal(ig_config_unchanged(ca, other), 0);
+	assert_int_equal(ig_config_unchanged(ca, NULL), 0);
+	assert_int_equal(ig_config_unchanged(NULL, a), 0);
+	/* Parsed from text: no file to vouch for. */
+	assert_int_equal(ig_config_parse(base, strlen(base), a, &cfg, err, sizeof(err)), 0);
+	assert_int_equal(ig_config_unchanged(cfg, a), 0);
+	ig_config_free(cfg);
+
+	/* A parent directory turned group-writable (the file itself unchanged):
+	 * the loader's path checks fail, so not reused; restored, reused. */
+	assert_int_equal(chmod(idir, 0775), 0);
+	assert_int_equal(ig_config_unchanged(ca, a), 0);
+	assert_int_equal(ig_config_load(a, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_int_equal(chmod(idir, 0755), 0);
+	assert_int_equal(ig_config_unchanged(ca, a), 1);
+
+	/* The file made group-writable: not reused, and the load refuses it. */
+	assert_int_equal(chmod(a, 0660), 0);
+	assert_int_equal(ig_config_unchanged(ca, a), 0);
+	assert_int_equal(ig_config_load(a, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
+	assert_null(cfg);
+	/* Mode put back: still not the file that was loaded (ctime moved). */
+	assert_int_equal(chmod(a, 0600), 0);
+	assert_int_equal(ig_config_unchanged(ca, a), 0);
+
+	/* Rewritten in place, same size, mtime put back: ctime tells. */
+	assert_int_equal(stat(b, &before), 0);
+	{
+		char *t = replace(base, "203.0.113.7/32", "203.0.113.8/32");
+		write_file(b, t, 0600);
+		free(t);
+	}
+	set_mtime(b, &before);
+	assert_int_equal(stat(b, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	assert_int_equal(after.st_size, before.st_size);
+	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+	assert_int_equal(ig_config_unchanged(cb, b), 0);
+
+	/* Replaced by rename with the same bytes and mtime: the inode tells. */
+	assert_int_equal(stat(c, &before), 0);
+	write_file(ctmp, base, 0600);
+	set_mtime(ctmp, &before);
+	assert_int_equal(rename(ctmp, c), 0);
+	assert_int_equal(ig_config_unchanged(cc, c), 0);
+	/* Replaced by a symlink to a good file: refused like the loader does. */
+	assert_int_equal(unlink(c), 0);
+	assert_int_equal(symlink(a, c), 0);
+	assert_int_equal(ig_config_unchanged(cc, c), 0);
+	/* Gone. */
+	assert_int_equal(unlink(c), 0);
+	assert_int_equal(ig_config_unchanged(cc, c), 0);
+
+	ig_config_free(ca);
+	ig_config_free(cb);
+	ig_config_free(cc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +547,7 @@ int main(void)
 	        cmocka_unit_test(test_comments_allowed_but_not_elsewhere),
 	        cmocka_unit_test(test_oversize),
 	        cmocka_unit_test_setup_teardown(test_file_checks, fsetup, fteardown),
+	        cmocka_unit_test_setup_teardown(test_unchanged, isetup, iteardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -388,6 +389,177 @@ static void test_audit_unwritable_denies(void **st)
 	assert_int_equal(rename(moved, auditp), 0);
 }
 
+/* Wait (bounded) until path last changed more than IG_CONFIG_SETTLE_SECONDS
+ * ago, so a load of it records its identity and may be reused. */
+static void wait_settled(const char *path)
+{
+	const struct timespec tick = {0, 50 * 1000 * 1000};
+	struct timespec t, due;
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	due = sb.st_ctim;
+	due.tv_sec += IG_CONFIG_SETTLE_SECONDS;
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(clock_gettime(CLOCK_REALTIME, &t), 0);
+		if (t.tv_sec > due.tv_sec || (t.tv_sec == due.tv_sec && t.tv_nsec > due.tv_nsec))
+			return;
+		(void)nanosleep(&tick, NULL);
+	}
+	fail_msg("the clock did not pass the file's ctime + settle time");
+}
+
+static json_t *run_env(json_t *rq, const struct ig_gate_env *env)
+{
+	json_t *rep = ig_gate_handle(rq, env);
+	json_decref(rq);
+	assert_non_null(rep);
+	return rep;
+}
+
+/* Replace the config's text in place (same inode) keeping its mtime. */
+static void rewrite_in_place(const char *from, const char *to)
+{
+	char text[8192], *at;
+	struct timespec ts[2];
+	struct stat before, after;
+	ssize_t n;
+	int fd;
+
+	assert_int_equal(strlen(from), strlen(to));
+	assert_int_equal(stat(cfgpath, &before), 0);
+	fd = open(cfgpath, O_RDWR);
+	assert_true(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	assert_true(n > 0);
+	text[n] = '\0';
+	at = strstr(text, from);
+	assert_non_null(at);
+	memcpy(at, to, strlen(to));
+	assert_int_equal(pwrite(fd, text, (size_t)n, 0), n);
+	close(fd);
+	ts[0] = before.st_atim;
+	ts[1] = before.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, cfgpath, ts, 0), 0);
+	assert_int_equal(stat(cfgpath, &after), 0);
+	assert_int_equal(after.st_ino, before.st_ino);
+	assert_int_equal(after.st_size, before.st_size);
+	assert_int_equal(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+	assert_int_equal(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+}
+
+static void test_config_cache(void **st)
+{
+	struct ig_config *cache = NULL, *p1, *p2;
+	struct ig_gate_env env = {.now = now,
+	                          .host = "bastion-test",
+	                          .issue = ig_session_open,
+	                          .config_cache = &cache};
+	char other[4300], code[9];
+	json_t *rep, *rq;
+	FILE *f;
+	(void)st;
+	now += 60;
+	env.now = now;
+	write_config(NULL);
+	wait_settled(cfgpath);
+
+	/* First call loads and keeps it; the next ones reuse the same one. */
+	rep = run_env(req("account", "root", "127.0.0.1", NULL, NULL), &env);
+	expect(rep, "success", "ok");
+	json_decref(rep);
+	assert_non_null(cache);
+	assert_string_equal(cache->path, cfgpath);
+	p1 = cache;
+	rep = run_env(req("account", "root", "127.0.0.1", NULL, NULL), &env);
+	expect(rep, "success", "ok");
+	json_decref(rep);
+	assert_ptr_equal(cache, p1);
+	code_now(code);
+	rep = run_env(req("auth", "root", "127.0.0.1", code, NULL), &env);
+	expect(rep, "success", "ok");
+	json_decref(rep);
+	assert_ptr_equal(cache, p1);
+	/* An early deny (unsafe user name) must not free the cached config. */
+	rep = run_env(req("account", "a/b", "127.0.0.1", NULL, NULL), &env);
+	expect(rep, "perm_denied", "user_name_unsafe");
+	json_decref(rep);
+	assert_ptr_equal(cache, p1);
+	/* A bad request never touches the cache. */
+	rq = req("account", "root", "127.0.0.1", NULL, NULL);
+	json_object_set_new(rq, "v", json_integer(2));
+	rep = run_env(rq, &env);
+	expect(rep, "system_err", "bad_request");
+	json_decref(rep);
+	assert_ptr_equal(cache, p1);
+
+	/* Another config path: loaded, and it replaces the cached one. */
+	assert_int_equal(ig_bfmt(other, sizeof(other), "%s/other.json", dir), 0);
+	/* The same text under another name (same state, audit and grants). */
+	{
+		char text[8192];
+		size_t n;
+		f = fopen(cfgpath, "r");
+		assert_non_null(f);
+		n = fread(text, 1, sizeof(text), f);
+		fclose(f);
+		assert_true(n > 0 && n < sizeof(text));
+		f = fopen(other, "w");
+		assert_non_null(f);
+		assert_int_equal(fwrite(text, 1, n, f), n);
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(chmod(other, 0600), 0);
+	rq = req("account", "root", "127.0.0.1", NULL, NULL);
+	json_object_set_new(rq, "config", json_string(other));
+	rep = run_env(rq, &env);
+	expect(rep, "success", "ok");
+	json_decref(rep);
+	assert_non_null(cache);
+	assert_ptr_not_equal(cache, p1);
+	assert_string_equal(cache->path, other);
+	/* Back to the first: loaded again (it is settled: reusable from now). */
+	rep = run_env(req("account", "root", "127.0.0.1", NULL, NULL), &env);
+	expect(rep, "success", "ok");
+	json_decref(rep);
+	assert_string_equal(cache->path, cfgpath);
+	p2 = cache;
+	rep = run_env(req("account", "root", "127.0.0.1", NULL, NULL), &env);
+	json_decref(rep);
+	assert_ptr_equal(cache, p2);
+
+	/* Rewritten in place, same size, mtime kept: reloaded, and the new
+	 * text decides (127.0.0.1 no longer allowed). */
+	rewrite_in_place("\"127.0.0.0/8\"", "\"10.9.0.0/16\"");
+	rep = run_env(req("account", "root", "127.0.0.1", NULL, NULL), &env);
+	expect(rep, "perm_denied", "rhost_not_allowed");
+	json_decref(rep);
+	assert_non_null(cache);
+	assert_ptr_not_equal(cache, p2);
+
+	/* Made group-writable: refused, and the cache is emptied. */
+	assert_int_equal(chmod(cfgpath, 0660), 0);
+	rep = run_env(req("account", "root", "127.0.0.1", NULL, NULL), &env);
+	expect(rep, "perm_denied", "config_refused");
+	json_decref(rep);
+	assert_null(cache);
+	assert_int_equal(chmod(cfgpath, 0600), 0);
+
+	/* A refused config is never cached. */
+	write_config(", \"bogus\": 1");
+	rep = run_env(req("account", "root", "127.0.0.1", NULL, NULL), &env);
+	expect(rep, "perm_denied", "config_refused");
+	json_decref(rep);
+	assert_null(cache);
+	/* Good again: cached again. */
+	write_config(NULL);
+	rep = run_env(req("account", "root", "127.0.0.1", NULL, NULL), &env);
+	expect(rep, "success", "ok");
+	json_decref(rep);
+	assert_non_null(cache);
+	ig_config_free(cache);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +571,7 @@ int main(void)
 	        cmocka_unit_test(test_grant_checks),
 	        cmocka_unit_test(test_config_refused_denies),
 	        cmocka_unit_test(test_audit_unwritable_denies),
+	        cmocka_unit_test(test_config_cache),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
