@@ -20,8 +20,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +135,11 @@ static int exec_issuer(void *arg)
 	}
 	close(p[0]);
 	p[0] = -1;
+	/* A serve-mode worker ignores stop signals while busy; the issuer
+	 * starts as an exec'd one would, with the default ones. */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
 	execve(path, argv, envp);
 	syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: cannot execute %s: %m", path);
 	return IG_ERR_IO;
@@ -144,33 +153,22 @@ fail:
 	return r;
 }
 
-int main(int argc, char **argv)
+/*
+ * One request from stdin, one reply to stdout: the whole life of an exec'd
+ * helper, and of one serve-mode worker once it has accepted.  cache (may
+ * be NULL) is a configuration loaded earlier by this process, reused while
+ * its file is unchanged.  Returns the exit status.
+ */
+static int handle_request(struct ig_config **cache)
 {
 	static char buf[IG_PROTO_MAX_REQUEST];
 	struct ig_gate_env env = {0};
-	struct rlimit rl = {0, 0};
 	struct handoff h = {buf, 0};
 	json_t *req, *reply;
 	size_t len = 0;
 	int rc;
 
-	(void)argv;
-	openlog("iamgate-helper", LOG_PID, LOG_AUTHPRIV);
-	if (argc != 1 || isatty(STDIN_FILENO)) {
-		fprintf(stderr, "iamgate-helper: this program is run by pam_iamgate.so with a "
-		                "request on a pipe; people use `iamgate` instead\n");
-		return 2;
-	}
-	if (geteuid() != 0) {
-		fprintf(stderr, "iamgate-helper: must run as root (it is executed by "
-		                "pam_iamgate.so inside the PAM stack)\n");
-		return 2;
-	}
-	umask(077);
-	/* No core dumps: they would hold codes and AWS credentials. */
-	(void)setrlimit(RLIMIT_CORE, &rl);
 	alarm(HELPER_ALARM_SECONDS);
-	json_set_alloc_funcs(malloc, ig_wiping_free);
 	/* An unreadable or oversize request is no request: the same bad_request
 	 * reply as for malformed JSON. */
 	req = ig_read_request(STDIN_FILENO, buf, sizeof(buf), &len) == 0
@@ -188,6 +186,7 @@ int main(int argc, char **argv)
 	env.host = NULL;
 	env.handoff = exec_issuer;
 	env.handoff_arg = &h;
+	env.config_cache = cache;
 	if (req == NULL)
 		reply = json_pack("{s:s, s:s, s:[], s:{}}", "result", IG_RESULT_SYSTEM_ERR,
 		                  "reason", "bad_request", "messages", "env");
@@ -198,4 +197,320 @@ int main(int argc, char **argv)
 	rc = ig_write_reply(reply);
 	json_decref(reply);
 	return rc;
+}
+
+/*
+ * --serve: the long-lived helper.  Exec'ing a program per PAM call costs
+ * more than pam_oath's whole decision on a small VM (tests/bench/
+ * RESULTS.md), so the helper can also wait, pre-forked, on a Unix socket
+ * that pam_iamgate.so (socket=PATH) asks first.  Each worker is a fork of
+ * this process that has already loaded its libraries and its
+ * configuration; it accepts ONE connection from a root peer, serves it
+ * exactly as an exec'd helper serves its pipe (the connection becomes
+ * stdin and stdout; open_session still execs iamgate-issuer) and exits, so
+ * nothing of one request survives into the next.  The parent only keeps
+ * N workers ready: it never reads a request.
+ */
+#define SERVE_DEFAULT_WORKERS 4
+#define SERVE_MAX_WORKERS 64
+#define SERVE_DEFAULT_CONFIG "/etc/iamgate/iamgate.json"
+#define WORKER_SERVED 0 /* handled a connection (or refused its peer) */
+#define WORKER_BROKEN 3 /* could not accept: the parent backs off */
+#define SERVE_STOP_WAIT_SECONDS (HELPER_ALARM_SECONDS + 10)
+
+struct serve_opts {
+	const char *socket;
+	const char *config;
+	long workers;
+};
+
+static int serve_usage(const char *why)
+{
+	fprintf(stderr,
+	        "iamgate-helper: %s\nusage: iamgate-helper --serve SOCKET [--workers N] "
+	        "[--config PATH]\n  SOCKET  absolute path of the Unix socket (e.g. "
+	        "/run/iamgate/helper.sock); its directory must be root-owned and not "
+	        "writable by others\n  N       workers kept ready, 1..%d (default %d)\n"
+	        "  PATH    configuration each idle worker loads ahead (default %s)\n",
+	        why, SERVE_MAX_WORKERS, SERVE_DEFAULT_WORKERS, SERVE_DEFAULT_CONFIG);
+	return 2;
+}
+
+static int serve_parse(int argc, char **argv, struct serve_opts *so)
+{
+	so->socket = NULL;
+	so->config = SERVE_DEFAULT_CONFIG;
+	so->workers = SERVE_DEFAULT_WORKERS;
+	if (argc < 3)
+		return serve_usage("--serve needs the socket path");
+	so->socket = argv[2];
+	for (int i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+			char *end = NULL;
+
+			errno = 0;
+			so->workers = strtol(argv[++i], &end, 10);
+			if (errno != 0 || end == argv[i] || *end != '\0' || so->workers < 1 ||
+			    so->workers > SERVE_MAX_WORKERS)
+				return serve_usage("--workers takes a number from 1 to 64");
+		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+			so->config = argv[++i];
+			if (so->config[0] != '/')
+				return serve_usage("--config takes an absolute path");
+		} else {
+			fprintf(stderr, "iamgate-helper: unknown or incomplete option '%.100s'\n",
+			        argv[i]);
+			return serve_usage("see the usage below");
+		}
+	}
+	if (so->socket[0] != '/')
+		return serve_usage("the socket path must be absolute");
+	return 0;
+}
+
+/*
+ * Bind and listen on so->socket: its directory must pass ig_safe_path; a
+ * socket left there by a helper that died is replaced, one still answered
+ * is not (two servers on one path), any other file is refused.  The socket
+ * is root's, mode 0600.  Returns the listening fd or -1 (stderr says why).
+ */
+static int serve_listen(const struct serve_opts *so)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[PATH_MAX], why[512];
+	struct stat st;
+	char *slash;
+	mode_t old;
+	int fd;
+
+	if (ig_bfmt(sa.sun_path, sizeof(sa.sun_path), "%s", so->socket) != 0 ||
+	    ig_bfmt(dir, sizeof(dir), "%s", so->socket) != 0) {
+		fprintf(stderr, "iamgate-helper: socket path %s is too long (at most %zu bytes)\n",
+		        so->socket, sizeof(sa.sun_path) - 1);
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (ig_safe_path(dir, why, sizeof(why)) != 0) {
+		fprintf(stderr, "iamgate-helper: socket directory refused: %s\n", why);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fprintf(stderr, "iamgate-helper: socket: %s\n", strerror(errno));
+		return -1;
+	}
+	if (lstat(so->socket, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			fprintf(stderr,
+			        "iamgate-helper: %s exists and is not a socket; remove it or "
+			        "choose another path\n",
+			        so->socket);
+			goto fail;
+		}
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			fprintf(stderr,
+			        "iamgate-helper: another helper already serves %s; stop it "
+			        "first\n",
+			        so->socket);
+			goto fail;
+		}
+		if (unlink(so->socket) != 0) {
+			fprintf(stderr, "iamgate-helper: cannot remove the stale socket %s: %s\n",
+			        so->socket, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			fprintf(stderr, "iamgate-helper: socket: %s\n", strerror(errno));
+			return -1;
+		}
+	}
+	old = umask(0177);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		umask(old);
+		fprintf(stderr, "iamgate-helper: cannot bind %s: %s\n", so->socket,
+		        strerror(errno));
+		goto fail;
+	}
+	umask(old);
+	if (chown(so->socket, 0, 0) != 0 || chmod(so->socket, 0600) != 0 ||
+	    listen(fd, SOMAXCONN) != 0) {
+		fprintf(stderr, "iamgate-helper: cannot set up %s: %s\n", so->socket,
+		        strerror(errno));
+		(void)unlink(so->socket);
+		goto fail;
+	}
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* The worker: warm up, accept one root connection, serve it, exit. */
+static void serve_worker(int lfd, const struct serve_opts *so, const sigset_t *orig)
+{
+	struct ig_config *cache = NULL;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	char err[256];
+	int c, rc;
+
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	/* What an exec'd helper would do per call, done while idle. */
+	if (crypto_init() != 0)
+		_exit(WORKER_BROKEN);
+	if (ig_config_load(so->config, &cache, err, sizeof(err)) != 0)
+		cache = NULL; /* the request's own load reports it */
+	do
+		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	while (c < 0 && (errno == EINTR || errno == ECONNABORTED));
+	if (c < 0) {
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: accept on %s: %m", so->socket);
+		_exit(WORKER_BROKEN);
+	}
+	/* Busy: a stop lets this request finish (the issuer, if exec'd, gets
+	 * its own dispositions back in exec_issuer). */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	close(lfd);
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || clen != sizeof(cred) ||
+	    cred.uid != 0) {
+		syslog(LOG_AUTHPRIV | LOG_WARNING,
+		       "iamgate: refused a connection on %s from uid %ld pid %ld: only root "
+		       "(the PAM module inside sshd) may ask",
+		       so->socket, clen == sizeof(cred) ? (long)cred.uid : -1L,
+		       clen == sizeof(cred) ? (long)cred.pid : -1L);
+		_exit(WORKER_SERVED);
+	}
+	if (dup2(c, STDIN_FILENO) != STDIN_FILENO || dup2(c, STDOUT_FILENO) != STDOUT_FILENO)
+		_exit(1);
+	close(c);
+	rc = handle_request(&cache);
+	ig_config_free(cache);
+	exit(rc == 0 ? WORKER_SERVED : 1);
+}
+
+static pid_t serve_fork(int lfd, const struct serve_opts *so, const sigset_t *orig)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		serve_worker(lfd, so, orig);
+	if (pid < 0)
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: fork: %m");
+	return pid;
+}
+
+static int serve(int argc, char **argv)
+{
+	struct serve_opts so;
+	pid_t pids[SERVE_MAX_WORKERS] = {0};
+	sigset_t set, orig;
+	int lfd, stopping = 0, backoff = 0;
+
+	if (serve_parse(argc, argv, &so) != 0)
+		return 2;
+	if (clearenv() != 0)
+		return 2;
+	lfd = serve_listen(&so);
+	if (lfd < 0)
+		return 2;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, &orig);
+	syslog(LOG_AUTHPRIV | LOG_INFO, "iamgate: serving %s with %ld workers", so.socket,
+	       so.workers);
+	while (!stopping) {
+		struct timespec wait = {60, 0};
+		siginfo_t si;
+		int sig;
+
+		/* After a failed fork or a broken worker, wait a second before
+		 * forking again (the tick also retries). */
+		for (long i = 0; i < so.workers && !backoff; i++)
+			if (pids[i] == 0 && (pids[i] = serve_fork(lfd, &so, &orig)) < 0) {
+				pids[i] = 0;
+				backoff = 1;
+			}
+		if (backoff)
+			wait.tv_sec = 1;
+		backoff = 0;
+		sig = sigtimedwait(&set, &si, &wait);
+		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
+			stopping = 1;
+		} else if (sig == SIGCHLD) {
+			int st;
+			pid_t p;
+
+			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+				for (long i = 0; i < so.workers; i++)
+					if (pids[i] == p) {
+						pids[i] = 0;
+						/* A worker that cannot even accept
+						 * would be forked in a tight loop. */
+						if (!WIFEXITED(st) ||
+						    WEXITSTATUS(st) == WORKER_BROKEN)
+							backoff = 1;
+					}
+		}
+	}
+	/* Stop: no new connections; idle workers die of SIGTERM, busy ones
+	 * ignore it and finish (bounded by their alarm). */
+	(void)unlink(so.socket);
+	close(lfd);
+	for (long i = 0; i < so.workers; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGTERM);
+	alarm(SERVE_STOP_WAIT_SECONDS);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	while (wait(NULL) > 0 || errno == EINTR)
+		;
+	syslog(LOG_AUTHPRIV | LOG_INFO, "iamgate: stopped serving %s", so.socket);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl = {0, 0};
+
+	openlog("iamgate-helper", LOG_PID, LOG_AUTHPRIV);
+	if (argc > 1 && strcmp(argv[1], "--serve") == 0) {
+		if (geteuid() != 0) {
+			fprintf(stderr, "iamgate-helper: --serve must run as root (it makes "
+			                "the decisions pam_iamgate.so asks for)\n");
+			return 2;
+		}
+		umask(077);
+		(void)setrlimit(RLIMIT_CORE, &rl);
+		json_set_alloc_funcs(malloc, ig_wiping_free);
+		return serve(argc, argv);
+	}
+	if (argc != 1 || isatty(STDIN_FILENO)) {
+		fprintf(stderr, "iamgate-helper: this program is run by pam_iamgate.so with a "
+		                "request on a pipe, or as `iamgate-helper --serve SOCKET "
+		                "[--workers N] [--config PATH]`; people use `iamgate` instead\n");
+		return 2;
+	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "iamgate-helper: must run as root (it is executed by "
+		                "pam_iamgate.so inside the PAM stack)\n");
+		return 2;
+	}
+	umask(077);
+	/* No core dumps: they would hold codes and AWS credentials. */
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	json_set_alloc_funcs(malloc, ig_wiping_free);
+	return handle_request(NULL);
 }

@@ -9,7 +9,9 @@
  * missing, unsafe, crashing, hanging or replying garbage is a failure.
  *
  * Options: config=PATH (default IG_DEFAULT_CONFIG), helper=PATH (default
- * IG_DEFAULT_HELPER), timeout=SECONDS (default 10 for auth/account, 60 for
+ * IG_DEFAULT_HELPER), socket=PATH (ask the long-lived `iamgate-helper --serve`
+ * listening there first; the exec is the fallback when nobody listens),
+ * timeout=SECONDS (default 10 for auth/account, 60 for
  * sessions), debug (log the reply's reason to syslog).
  */
 #include <errno.h>
@@ -20,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
@@ -49,7 +53,8 @@
 struct opts {
 	const char *config;
 	const char *helper;
-	int timeout; /* seconds, 0: phase default */
+	const char *socket; /* NULL: always exec the helper */
+	int timeout;        /* seconds, 0: phase default */
 	int debug;
 };
 
@@ -57,6 +62,7 @@ static int parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct op
 {
 	o->config = IG_DEFAULT_CONFIG;
 	o->helper = IG_DEFAULT_HELPER;
+	o->socket = NULL;
 	o->timeout = 0;
 	o->debug = 0;
 	for (int i = 0; i < argc; i++) {
@@ -64,6 +70,12 @@ static int parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct op
 			o->config = argv[i] + 7;
 		} else if (strncmp(argv[i], "helper=", 7) == 0) {
 			o->helper = argv[i] + 7;
+		} else if (strncmp(argv[i], "socket=", 7) == 0) {
+			o->socket = argv[i] + 7;
+			if (o->socket[0] != '/') {
+				pam_syslog(pamh, LOG_ERR, "socket= must be an absolute path");
+				return -1;
+			}
 		} else if (strncmp(argv[i], "timeout=", 8) == 0) {
 			char *end = NULL;
 			long t = strtol(argv[i] + 8, &end, 10);
@@ -78,7 +90,7 @@ static int parse_opts(pam_handle_t *pamh, int argc, const char **argv, struct op
 		} else {
 			pam_syslog(pamh, LOG_ERR,
 			           "unknown option %s (known: config= helper= "
-			           "timeout= debug)",
+			           "socket= timeout= debug)",
 			           argv[i]);
 			return -1;
 		}
@@ -117,6 +129,169 @@ static long ms_left(const struct timespec *deadline)
 }
 
 /*
+ * Write request to *wfd, then read the reply from rfd until EOF into buf
+ * (cap bytes, NUL-terminated), both before deadline.  Once the request is
+ * out the helper must see EOF: a socket (*wfd == rfd) is shut down for
+ * writing, a pipe's write end is closed and *wfd set to -1.  Returns 0, -1 when the time ran out or the other side broke
+ * the exchange, -2 when the reply is larger than the protocol allows.
+ */
+static int exchange(int *wfd, int rfd, const char *request, const struct timespec *deadline,
+                    char *buf, size_t cap, size_t *got)
+{
+	size_t len = strlen(request), off = 0;
+	int sock = *wfd == rfd;
+
+	*got = 0;
+	while (off < len) {
+		struct pollfd p = {.fd = *wfd, .events = POLLOUT};
+		long left = ms_left(deadline);
+		ssize_t n;
+
+		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+			return -1;
+		/* MSG_NOSIGNAL: a helper gone away is an error, not a SIGPIPE
+		 * for the PAM application. */
+		n = sock ? send(*wfd, request + off, len - off, MSG_NOSIGNAL)
+		         : write(*wfd, request + off, len - off);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	if (sock) {
+		(void)shutdown(*wfd, SHUT_WR);
+	} else {
+		close(*wfd);
+		*wfd = -1;
+	}
+	for (;;) {
+		struct pollfd p = {.fd = rfd, .events = POLLIN};
+		long left = ms_left(deadline);
+		ssize_t n;
+		int pr;
+
+		if (left <= 0)
+			return -1;
+		pr = poll(&p, 1, (int)left);
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			return -1;
+		n = read(rfd, buf + *got, cap - 1 - *got);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		*got += (size_t)n;
+		if (*got >= cap - 1)
+			return -2;
+	}
+	buf[*got] = '\0';
+	return 0;
+}
+
+/* Parse and check a reply; from names the helper in the log. */
+static int take_reply(pam_handle_t *pamh, const char *from, const char *buf, size_t got,
+                      json_t **reply)
+{
+	*reply = json_loadb(buf, got, JSON_REJECT_DUPLICATES, NULL);
+	if (!ig_proto_reply_ok(*reply)) {
+		pam_syslog(pamh, LOG_ERR, "helper %s replied garbage; failing closed", from);
+		json_decref(*reply);
+		*reply = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Ask the long-lived helper on o->socket (iamgate-helper --serve).
+ * Returns 0 with *reply set; 1 when nobody serves there (no socket, nobody
+ * listening, backlog full): the caller falls back to the exec, which makes
+ * the same decision; -1 on any other failure, already logged: fail closed.
+ * The socket must be root-owned in root-owned directories nobody else can
+ * write (whoever can put a socket there answers every login), and the
+ * process listening on it must be root (SO_PEERCRED).  Once the request is
+ * sent nothing falls back: the code may have been used.
+ */
+static int ask_socket(pam_handle_t *pamh, const struct opts *o, int timeout, const char *request,
+                      char *buf, size_t cap, json_t **reply)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct timespec deadline;
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct stat st;
+	char why[512];
+	size_t got = 0;
+	int fd, fd2, r, rc = -1;
+
+	r = ig_safe_path(o->socket, why, sizeof(why));
+	if (r == IG_ERR_NOTFOUND) {
+		if (o->debug)
+			pam_syslog(pamh, LOG_DEBUG, "no helper serves %s (%s); executing %s",
+			           o->socket, why, o->helper);
+		return 1;
+	}
+	if (r != 0) {
+		pam_syslog(pamh, LOG_ERR, "helper socket refused: %s; failing closed", why);
+		return -1;
+	}
+	if (lstat(o->socket, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+		pam_syslog(pamh, LOG_ERR,
+		           "helper socket refused: %s is not a socket; failing closed", o->socket);
+		return -1;
+	}
+	if (ig_bfmt(sa.sun_path, sizeof(sa.sun_path), "%s", o->socket) != 0) {
+		pam_syslog(pamh, LOG_ERR, "helper socket path %s is too long", o->socket);
+		return -1;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		pam_syslog(pamh, LOG_ERR, "socket: %m");
+		return -1;
+	}
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		if (errno == ENOENT || errno == ECONNREFUSED || errno == EAGAIN) {
+			if (o->debug)
+				pam_syslog(pamh, LOG_DEBUG, "helper socket %s: %m; executing %s",
+				           o->socket, o->helper);
+			rc = 1;
+		} else {
+			pam_syslog(pamh, LOG_ERR, "helper socket %s: %m; failing closed",
+			           o->socket);
+		}
+		goto out;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || clen != sizeof(cred) ||
+	    cred.uid != 0) {
+		pam_syslog(pamh, LOG_ERR,
+		           "helper socket %s is served by uid %ld, not root; failing closed",
+		           o->socket, clen == sizeof(cred) ? (long)cred.uid : -1L);
+		goto out;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += timeout;
+	fd2 = fd;
+	r = exchange(&fd2, fd, request, &deadline, buf, cap, &got);
+	if (r == -2)
+		pam_syslog(pamh, LOG_ERR, "helper reply larger than %d bytes", IG_PROTO_MAX_REPLY);
+	else if (r != 0)
+		pam_syslog(pamh, LOG_ERR,
+		           "helper on %s did not answer within %d s or broke the connection; "
+		           "failing closed",
+		           o->socket, timeout);
+	else
+		rc = take_reply(pamh, o->socket, buf, got, reply);
+out:
+	close(fd);
+	return rc;
+}
+
+/*
  * Run the helper with request; on success *reply is the parsed reply.
  * Returns 0, or -1 on any failure (already logged).
  */
@@ -127,13 +302,20 @@ static int run_helper(pam_handle_t *pamh, const struct opts *o, int timeout, con
 	struct sigaction sa_dfl, sa_old;
 	struct timespec deadline;
 	int in[2] = {-1, -1}, out[2] = {-1, -1};
-	size_t len = strlen(request), got = 0, off = 0;
+	size_t got = 0;
 	pid_t pid = -1;
-	int status = 0, rc = -1, killed = 0;
+	int status = 0, rc = -1, killed = 0, r;
 
 	*reply = NULL;
+	if (o->socket != NULL) {
+		r = ask_socket(pamh, o, timeout, request, buf, sizeof(buf), reply);
+		if (r <= 0) {
+			rc = r;
+			goto out;
+		}
+	}
 	if (!helper_trusted(pamh, o->helper))
-		return -1;
+		goto out;
 	if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) {
 		pam_syslog(pamh, LOG_ERR, "pipe: %m");
 		goto out;
@@ -170,51 +352,11 @@ static int run_helper(pam_handle_t *pamh, const struct opts *o, int timeout, con
 
 	/* Write the request (it may hold the code: written once, then wiped by
 	 * the caller), then read the reply until EOF, both within the limit. */
-	while (off < len) {
-		struct pollfd p = {.fd = in[1], .events = POLLOUT};
-		long left = ms_left(&deadline);
-		ssize_t n;
-
-		if (left <= 0 || poll(&p, 1, (int)left) <= 0)
-			goto kill;
-		n = write(in[1], request + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto kill;
-		off += (size_t)n;
-	}
-	close(in[1]);
-	in[1] = -1;
-	for (;;) {
-		struct pollfd p = {.fd = out[0], .events = POLLIN};
-		long left = ms_left(&deadline);
-		ssize_t n;
-		int pr;
-
-		if (left <= 0)
-			goto kill;
-		pr = poll(&p, 1, (int)left);
-		if (pr < 0 && errno == EINTR)
-			continue;
-		if (pr <= 0)
-			goto kill;
-		n = read(out[0], buf + got, sizeof(buf) - 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto kill;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got >= sizeof(buf) - 1) {
-			pam_syslog(pamh, LOG_ERR, "helper reply larger than %d bytes",
-			           IG_PROTO_MAX_REPLY);
-			goto kill;
-		}
-	}
-	goto wait;
-kill:
+	r = exchange(&in[1], out[0], request, &deadline, buf, sizeof(buf), &got);
+	if (r == 0)
+		goto wait;
+	if (r == -2)
+		pam_syslog(pamh, LOG_ERR, "helper reply larger than %d bytes", IG_PROTO_MAX_REPLY);
 	pam_syslog(pamh, LOG_ERR,
 	           "helper %s did not answer within %d s or broke the pipe; "
 	           "failing closed",
@@ -258,15 +400,7 @@ wait:
 			           o->helper, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto restore;
 	}
-	buf[got] = '\0';
-	*reply = json_loadb(buf, got, JSON_REJECT_DUPLICATES, NULL);
-	if (!ig_proto_reply_ok(*reply)) {
-		pam_syslog(pamh, LOG_ERR, "helper %s replied garbage; failing closed", o->helper);
-		json_decref(*reply);
-		*reply = NULL;
-		goto restore;
-	}
-	rc = 0;
+	rc = take_reply(pamh, o->helper, buf, got, reply);
 restore:
 	sigaction(SIGCHLD, &sa_old, NULL);
 out:

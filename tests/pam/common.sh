@@ -29,6 +29,7 @@ HELPER=${HELPER:-$BUILD/iamgate-helper}
 CLI=${CLI:-$BUILD/iamgate}
 
 pam_cleanup() {
+	serve_stop
 	for u in alice bob carol dave $EXTRA_USERS; do userdel "${P}$u" >/dev/null 2>&1; done
 	for g in dev pii; do groupdel "${P}$g" >/dev/null 2>&1; done
 	rm -rf "$T"
@@ -65,10 +66,44 @@ JSON
 	chmod 0600 "$CONFIG"
 }
 
+# The long-lived helper (iamgate-helper --serve) on $SERVE_SOCK.  With
+# IG_SERVE=1 pam_setup starts it and write_service points the module at it
+# with a helper= that does not exist, so every decision of the suite is
+# proven to come through the socket (the exec fallback would fail closed).
+SERVE_SOCK=$T/run/helper.sock
+SERVE_PID=""
+# Started from a subshell, so it is no job of the test's shell (whose bare
+# `wait` would otherwise wait for it).
+serve_start() { # [extra --serve options]
+	(
+		"$HELPER" --serve "$SERVE_SOCK" --workers "${SERVE_WORKERS:-2}" --config "$CONFIG" "$@" \
+			</dev/null >>"$T/serve.log" 2>&1 &
+		echo $! >"$T/serve.pid"
+	)
+	SERVE_PID=$(cat "$T/serve.pid")
+	for _ in $(seq 1 200); do
+		[ -S "$SERVE_SOCK" ] && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "# iamgate-helper --serve did not start: $(cat "$T/serve.log")"
+	return 1
+}
+serve_stop() { # SIGTERM, then wait (at most 10 s) until it is gone
+	[ -n "$SERVE_PID" ] || return 0
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	for _ in $(seq 1 200); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	SERVE_PID=""
+}
+
 # write_service [module options...]: a pam_wrapper service "iamgate".
 write_service() {
 	mkdir -p "$T/pam.d"
 	local opts="config=$CONFIG helper=$HELPER $*"
+	[ "${IG_SERVE:-0}" = 1 ] && opts="config=$CONFIG helper=$T/no-such-helper socket=$SERVE_SOCK $*"
 	cat >"$T/pam.d/iamgate" <<PAM
 auth     required $MODULE $opts
 account  required $MODULE $opts
@@ -85,6 +120,7 @@ pam_setup() {
 	useradd -M -N -g "${P}dev" -s /bin/sh "${P}dave"             # mapped, never enrolled
 	write_config
 	write_service
+	if [ "${IG_SERVE:-0}" = 1 ]; then serve_start || exit 1; fi
 	echo "$SECRET_A" | "$CLI" enroll --config "$CONFIG" --import-base32 - --no-verify "${P}alice" >/dev/null
 	echo "$SECRET_B" | "$CLI" enroll --config "$CONFIG" --import-base32 - --no-verify "${P}bob" >/dev/null
 }
