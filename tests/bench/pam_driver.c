@@ -19,6 +19,12 @@
  *                       timed from fork to waitpid; the reply must contain
  *                       --expect (to split the module's cost from the
  *                       helper's, and the helper's from a bare exec)
+ *   pam_driver socket   no PAM: the same request to the long-lived helper
+ *                       (iamgate-helper --serve) on the Unix socket
+ *                       --socket, as pam_iamgate's socket= does: connect,
+ *                       write, shutdown(SHUT_WR), read the reply to EOF;
+ *                       timed from socket() to the reply's EOF; the reply
+ *                       must contain --expect
  *   pam_driver logins   --clients C processes, each running --per-client
  *                       full logins (authenticate, acct_mgmt, open_session,
  *                       close_session) for its own users; logins per second
@@ -49,10 +55,11 @@
  *   --clients C --per-client M --rounds R   logins
  *   --pamtester PATH --preload LIB   exec: the pamtester and the
  *                      pam_wrapper library to preload into it
- *   --exe PATH --request FILE --expect TEXT   helper
+ *   --exe PATH --request FILE --expect TEXT   helper (socket: --socket
+ *                      PATH instead of --exe)
  *   --case name=LABEL,KEY=VALUE,...   (repeatable) a case: the options above
  *                      (without "--") over the global ones, and mode=
- *                      auth|exec|session|helper; cases take turns
+ *                      auth|exec|session|helper|socket; cases take turns
  *                      iteration by iteration and each gets its own RESULT
  *                      line (case=LABEL)
  */
@@ -64,7 +71,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,6 +102,7 @@ struct opts {
 	const char *exe;
 	const char *request;
 	const char *expect;
+	const char *socket;
 	long owner;
 	long n, warmup;
 	long clients, per_client, rounds;
@@ -441,6 +451,66 @@ static double helper_once(const struct opts *o)
 	return t1 - t0;
 }
 
+/* The reply must contain --expect (a failure ends the run: not timed). */
+static void check_reply(const struct opts *o, const char *from, int ok, const char *reply)
+{
+	if (!ok || (o->expect && strstr(reply, o->expect) == NULL)) {
+		fprintf(stderr, "pam_driver: %s: reply without \"%s\": %.200s\n", from,
+		        o->expect ? o->expect : "", reply);
+		exit(1);
+	}
+}
+
+/*
+ * One request to the serving helper on --socket: what pam_iamgate's
+ * socket= does (without its trust checks on the path, a few stat calls),
+ * timed from socket() until the worker closed the connection.
+ */
+static double socket_once(const struct opts *o)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char req[8192], reply[65536];
+	size_t len, got = 0, off = 0;
+	double t0, t1;
+	ssize_t n;
+	int fd;
+
+	if (o->socket == NULL || o->request == NULL)
+		die("socket needs --socket and --request");
+	if (ig_bfmt(sa.sun_path, sizeof(sa.sun_path), "%s", o->socket) != 0)
+		die("--socket path too long");
+	reset_state(o, o->user);
+	make_code();
+	len = build_request(o, req, sizeof(req));
+	t0 = now_us();
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		fprintf(stderr, "pam_driver: connect %s: %s\n", o->socket, strerror(errno));
+		exit(1);
+	}
+	while (off < len) {
+		n = send(fd, req + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("send request");
+		off += (size_t)n;
+	}
+	if (shutdown(fd, SHUT_WR) != 0)
+		die("shutdown");
+	while ((n = read(fd, reply + got, sizeof(reply) - 1 - got)) > 0 ||
+	       (n < 0 && errno == EINTR))
+		if (n > 0)
+			got += (size_t)n;
+	close(fd);
+	t1 = now_us();
+	reply[got] = '\0';
+	explicit_bzero(req, sizeof(req));
+	check_reply(o, o->socket, n == 0, reply);
+	clean_dir(o->clean_dir);
+	return t1 - t0;
+}
+
 static int count_profiles(const char *path)
 {
 	char buf[65536];
@@ -636,6 +706,8 @@ static int set_opt(struct opts *o, const char *k, const char *v)
 		o->request = v;
 	else if (strcmp(k, "expect") == 0)
 		o->expect = v;
+	else if (strcmp(k, "socket") == 0)
+		o->socket = v;
 	else
 		return -1;
 	return 0;
@@ -687,7 +759,8 @@ static int parse(int argc, char **argv, struct opts *o, struct opts *cases)
 	o->pamtester = "/usr/bin/pamtester";
 	o->preload = "";
 	if (argc < 2)
-		die("usage: pam_driver auth|exec|session|helper|logins [options] (see the source)");
+		die("usage: pam_driver auth|exec|session|helper|socket|logins [options] (see the "
+		    "source)");
 	o->mode = argv[1];
 	for (int i = 2; i < argc; i++) {
 		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -717,7 +790,9 @@ static int parse(int argc, char **argv, struct opts *o, struct opts *cases)
 			parse_case(o, specs[c], &cases[c]);
 	}
 	for (int c = 0; c < ncases; c++) {
-		if (strcmp(cases[c].mode, "helper") == 0 && cases[c].service == NULL)
+		if ((strcmp(cases[c].mode, "helper") == 0 ||
+		     strcmp(cases[c].mode, "socket") == 0) &&
+		    cases[c].service == NULL)
 			cases[c].service = "-"; /* no PAM in this mode */
 		if (cases[c].service == NULL)
 			die("--service is required");
@@ -737,6 +812,8 @@ static double once(const struct opts *o)
 		return session_once(o);
 	if (strcmp(o->mode, "helper") == 0)
 		return helper_once(o);
+	if (strcmp(o->mode, "socket") == 0)
+		return socket_once(o);
 	die("unknown mode");
 	return 0;
 }

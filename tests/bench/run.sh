@@ -5,16 +5,28 @@
 #
 #   1. auth cost per login through libpam under pam_wrapper, fresh TOTP state
 #      each time: pam_permit (floor), pam_oath, pam_google_authenticator
-#      (DISALLOW_REUSE) and pam_iamgate; in one process (pam_driver auth)
-#      and as whole pamtester processes (pam_driver exec); then the helper
-#      alone, without PAM, against a bare exec, to show where the time goes
+#      (DISALLOW_REUSE) and pam_iamgate, both exec'ing its helper per call
+#      and asking the long-lived one (iamgate-helper --serve, socket=); in
+#      one process (pam_driver auth) and as whole pamtester processes
+#      (pam_driver exec); then the helper alone, without PAM, against a bare
+#      exec and through the socket, to show where the time goes; and the
+#      fsync calls per auth through the socket (strace -c, once)
 #   2. issuance: open_session until the credentials are on disk, k = 1, 2,
 #      4, 8 roles, the STS test endpoint adding 100 ms to every request
 #   3. allowlist: load and per-match time for 10, 1k, 100k CIDRs (v4+v6),
 #      and the per-call configuration load with such an allowlist
 #   4. audit: appends per second with fsync, 1, 8 and 32 writers
 #   5. logins per second end to end (auth + account + open + close against
-#      the endpoint, no added latency), 1 and 16 concurrent clients
+#      the endpoint, no added latency), 1 and 16 concurrent clients, exec'd
+#      helper and long-lived helper
+#
+# The long-lived helper: started for sections 1 and 5 (stopped after each)
+# on a socket in the throwaway directory, --config the configuration those
+# requests name (so its workers reuse it, as deployed), with the default 4
+# workers for section 1 (one request at a time) and 16 for section 5 (one
+# per client: no login waits for a replacement worker to be forked).  The
+# socket services name a helper= that does not exist, so an auth that did
+# not go through the socket fails, and a failure stops the run.
 #
 # Machines are noisy: read the ratios; absolute times are context.  The
 # table goes to stdout and to build/bench/RESULTS.md (tests/bench/RESULTS.md
@@ -80,7 +92,9 @@ SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 USERS=()
 GROUPS_MADE=()
 STS_DIR=$W/sts
+SERVE_PID=""
 cleanup() {
+	serve_stop
 	"$ROOT/tests/sts/stsctl.sh" stop "$STS_DIR" >/dev/null 2>&1
 	for u in "${USERS[@]}"; do userdel "$u" >/dev/null 2>&1; done
 	for g in "${GROUPS_MADE[@]}"; do groupdel "$g" >/dev/null 2>&1; done
@@ -88,6 +102,36 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The long-lived helper on SOCKET, started from a subshell (not a child a
+# bare `wait` would wait for); its directory is root's, 0755, like
+# /run/iamgate.
+serve_start() { # SOCKET CONFIG WORKERS
+	mkdir -p "$(dirname "$1")"
+	chmod 0755 "$(dirname "$1")"
+	(
+		"$BUILD/iamgate-helper" --serve "$1" --workers "$3" --config "$2" \
+			</dev/null >>"$W/serve.log" 2>&1 &
+		echo $! >"$W/serve.pid"
+	)
+	SERVE_PID=$(cat "$W/serve.pid")
+	for _ in $(seq 1 200); do
+		[ -S "$1" ] && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	die "iamgate-helper --serve $1 did not start: $(cat "$W/serve.log")"
+}
+serve_stop() { # SIGTERM, then wait (at most 10 s) until it is gone
+	[ -n "$SERVE_PID" ] || return 0
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	for _ in $(seq 1 200); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$SERVE_PID" 2>/dev/null && echo "bench: iamgate-helper --serve $SERVE_PID did not stop" >&2
+	SERVE_PID=""
+}
 
 mkgroup() {
 	groupadd "$1" || die "groupadd $1"
@@ -115,6 +159,7 @@ chmod 0755 "$W/ga"
 # the gate's requests must pass (SourceIdentity, session tags).
 mkdir -p "$STS_DIR"
 "$ROOT/tests/sts/mkca.sh" "$STS_DIR/ca" >/dev/null || die "mkca"
+# shellcheck disable=SC2046 # one argument per role ARN, on purpose
 $PY "$ROOT/tests/sts/stsutil.py" bastion-state "$STS_DIR/state.json" \
 	$(for i in $(seq 1 8); do echo "arn:aws:iam::111122223333:role/bench-r$i"; done) || die "endpoint state"
 eval "$("$ROOT/tests/sts/stsctl.sh" start "$STS_DIR" --state "$STS_DIR/state.json" --lifetime 1800)" ||
@@ -180,6 +225,13 @@ echo "auth required $IG" >"$W/pam.d/iamgate"
 	echo "session required $IG"
 } >"$W/pam.d/iamgate-full"
 sed "s|config=$CONFIG|config=$CONFIG_WIDE|" "$W/pam.d/iamgate-full" >"$W/pam.d/iamgate-wide"
+# The same through the long-lived helper: helper= names nothing, so only
+# the socket can answer.
+SOCK1=$W/serve1/helper.sock
+SOCK5=$W/serve5/helper.sock
+NOHELPER=$W/no-such-helper
+echo "auth required $BUILD/pam_iamgate.so config=$CONFIG helper=$NOHELPER socket=$SOCK1" >"$W/pam.d/iamgate-sock"
+sed "s|helper=[^ ]*|helper=$NOHELPER socket=$SOCK5|" "$W/pam.d/iamgate-wide" >"$W/pam.d/iamgate-wide-sock"
 export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR=$W/pam.d
 
 enroll() { # USER
@@ -215,12 +267,14 @@ if want 1; then
 # own share (pam_start's dlopen of it, fork, pipes, waiting).
 N_AUTH=$(n_of 300)
 N_EXEC=$(n_of 150)
-MODULES=(pam_permit pam_oath pam_google_authenticator pam_iamgate)
+MODULES=(pam_permit pam_oath pam_google_authenticator pam_iamgate pam_iamgate_socket)
+declare -A LABEL=([pam_iamgate]="pam_iamgate (exec)" [pam_iamgate_socket]="pam_iamgate (socket)")
 CASES=(
 	--case "name=pam_permit,service=permit,reset=none"
 	--case "name=pam_oath,service=oath,reset=oath,state=$W/oath/users.oath"
 	--case "name=pam_google_authenticator,service=ga,reset=ga,state=$W/ga/${P}a/google_authenticator,owner=$(id -u "${P}a")"
 	--case "name=pam_iamgate,service=iamgate,reset=iamgate,state=$W/state,clean-dir=$W/run/grants"
+	--case "name=pam_iamgate_socket,service=iamgate-sock,reset=iamgate,state=$W/state,clean-dir=$W/run/grants"
 )
 printf '{}' >"$W/req-empty.json"
 printf '{"v":1,"phase":"auth","config":"%s","user":"%s","rhost":"127.0.0.1","service":"bench","tty":"ssh","code":"@CODE@"}' \
@@ -229,6 +283,7 @@ HELPER_CASES=(
 	--case "name=true,mode=helper,exe=/bin/true,request=$W/req-empty.json"
 	--case "name=start,mode=helper,exe=$BUILD/iamgate-helper,request=$W/req-empty.json,expect=bad_request"
 	--case "name=helper_auth,mode=helper,exe=$BUILD/iamgate-helper,request=$W/req-auth.json,expect=\"success\",reset=iamgate,state=$W/state,clean-dir=$W/run/grants"
+	--case "name=socket_auth,mode=socket,socket=$SOCK1,request=$W/req-auth.json,expect=\"success\",reset=iamgate,state=$W/state,clean-dir=$W/run/grants"
 )
 NLIBS=$(ldd "$BUILD/iamgate-helper" | grep -c '=>')
 declare -A MED P10 P90
@@ -241,9 +296,10 @@ collect() { # HOW LINES: RESULT lines -> MED/P10/P90[HOW.case]
 		P90[$how.$c]=$(field "$l" p90_us)
 	done <<<"$2"
 }
-echo "bench: 1a+1c. auth in one process and the helper alone, $N_AUTH rounds of 7 cases..." >&2
+serve_start "$SOCK1" "$CONFIG" 4
+echo "bench: 1a+1c. auth in one process and the helper alone, $N_AUTH rounds of 9 cases..." >&2
 collect auth "$(run_or_die "auth" drv auth --user "${P}a" --n "$N_AUTH" --warmup 5 "${CASES[@]}" "${HELPER_CASES[@]}")"
-echo "bench: 1b. auth as pamtester processes, $N_EXEC rounds of 4 modules..." >&2
+echo "bench: 1b. auth as pamtester processes, $N_EXEC rounds of 5 modules..." >&2
 collect exec "$(run_or_die "exec" "$DRV" exec --user "${P}a" --n "$N_EXEC" --warmup 3 \
 	--preload "$PAMWRAP" --secret "$SECRET" "${CASES[@]}")"
 for how in auth exec; do
@@ -257,9 +313,9 @@ for how in auth exec; do
 		else
 			note=$(awk -v a="$med" -v f="$floor" -v o="$oath_over" \
 				'BEGIN { d = a - f; printf "+%.2f ms over floor = %.2f x pam_oath'"'"'s", d / 1000, (o > 0 ? d / o : 0) }')
-			[ "$m" = pam_iamgate ] && note="$note (target <= 1.00)"
+			case $m in pam_iamgate*) note="$note (target <= 1.00)" ;; esac
 		fi
-		row "$what" "$m" "$(ms "$med")" "$(spread "${P10[$how.$m]}" "${P90[$how.$m]}")" "$note"
+		row "$what" "${LABEL[$m]:-$m}" "$(ms "$med")" "$(spread "${P10[$how.$m]}" "${P90[$how.$m]}")" "$note"
 	done
 done
 what="1c. helper alone, fork+exec+wait, no PAM (same rounds as 1a)"
@@ -269,6 +325,31 @@ row "$what" "iamgate-helper start-up (empty request)" "$(ms "${MED[auth.start]}"
 row "$what" "iamgate-helper auth decision" "$(ms "${MED[auth.helper_auth]}")" "$(spread "${P10[auth.helper_auth]}" "${P90[auth.helper_auth]}")" \
 	"$(awk -v a="${MED[auth.helper_auth]}" -v s="${MED[auth.start]}" -v m="${MED[auth.pam_iamgate]}" -v f="${MED[auth.pam_permit]}" \
 		'BEGIN { printf "+%.2f ms over start-up (config, groups, TOTP state, grant, audit); the module'"'"'s own share of 1a: %.2f ms", (a - s) / 1000, (m - f - a) / 1000 }')"
+row "$what" "iamgate-helper worker (socket) auth decision" "$(ms "${MED[auth.socket_auth]}")" "$(spread "${P10[auth.socket_auth]}" "${P90[auth.socket_auth]}")" \
+	"$(awk -v a="${MED[auth.socket_auth]}" -v h="${MED[auth.helper_auth]}" -v m="${MED[auth.pam_iamgate_socket]}" -v f="${MED[auth.pam_permit]}" \
+		'BEGIN { printf "connect+request+reply, no exec; %.2f x the exec'"'"'d decision; the module'"'"'s own share of 1a (socket): %.2f ms", (h > 0 ? a / h : 0), (m - f - a) / 1000 }')"
+
+# fsync calls per successful auth through the socket: strace on the serving
+# helper and its workers (the idle ones too; replacements are followed)
+# for a few auths.  Counts, not times: strace slows everything down.
+N_TRACE=10
+STRACE_PIDS=(-p "$SERVE_PID")
+for pid in $(pgrep -P "$SERVE_PID"); do STRACE_PIDS+=(-p "$pid"); done
+strace -f -c -o "$W/strace.out" "${STRACE_PIDS[@]}" 2>"$W/strace.err" &
+STRACE_PID=$!
+sleep 1
+run_or_die "strace auths" "$DRV" socket --user "${P}a" --secret "$SECRET" --n "$N_TRACE" --warmup 0 \
+	--socket "$SOCK1" --request "$W/req-auth.json" --expect '"success"' --reset iamgate \
+	--state "$W/state" --clean-dir "$W/run/grants" >/dev/null
+sleep 0.5 # the replacement workers' start-up (config load) is part of the cost
+kill -INT "$STRACE_PID"
+wait "$STRACE_PID"
+calls() { awk -v s="$1" '$NF == s { print $4; f = 1 } END { if (!f) print 0 }' "$W/strace.out"; }
+row "$what" "fsync per auth through the socket (strace -f -c, $N_TRACE auths)" \
+	"$(awk -v a="$(calls fsync)" -v b="$(calls fdatasync)" -v n=$N_TRACE 'BEGIN { printf "%.1f fsync", (a + b) / n }')" \
+	"$(awk -v t="$(calls total)" -v n=$N_TRACE 'BEGIN { printf "%.0f syscalls per auth", t / n }')" \
+	"fsync+fdatasync of the serving helper, its workers and their replacements"
+serve_stop
 
 fi
 
@@ -325,15 +406,21 @@ fi
 # ---- 5. logins per second ----------------------------------------------------------
 if want 5; then
 printf '%s\n' "${P}l"{0..15} >"$W/login-users"
+serve_start "$SOCK5" "$CONFIG_WIDE" "$LOGIN_CLIENTS"
 for c in 1 16; do
-	echo "bench: 5. logins, $c client(s)..." >&2
 	per=$(n_of $((c == 1 ? 19 : 6)))
 	[ "$per" -gt 19 ] && per=19
-	line=$(run_or_die "logins $c" drv logins --service iamgate-wide --users "$W/login-users" --clients "$c" \
-		--per-client "$per" --rounds 3 --reset iamgate --state "$W/state")
-	row "5. logins/s end to end (auth+account+open+close, STS no added latency)" "$c client(s)" "$(field "$line" median_per_s) /s" \
-		"$(field "$line" min_per_s) .. $(field "$line" max_per_s) over 3 rounds" "$(field "$line" logins) logins a round"
+	for how in exec socket; do
+		echo "bench: 5. logins, $c client(s), $how..." >&2
+		svc=iamgate-wide
+		[ $how = socket ] && svc=iamgate-wide-sock
+		line=$(run_or_die "logins $c $how" drv logins --service $svc --users "$W/login-users" --clients "$c" \
+			--per-client "$per" --rounds 3 --reset iamgate --state "$W/state")
+		row "5. logins/s end to end (auth+account+open+close, STS no added latency)" "$c client(s), $how" "$(field "$line" median_per_s) /s" \
+			"$(field "$line" min_per_s) .. $(field "$line" max_per_s) over 3 rounds" "$(field "$line" logins) logins a round"
+	done
 done
+serve_stop
 
 fi
 
