@@ -56,6 +56,11 @@ for s in $SUITES; do
 		for t in tests/*/t_*.sh; do
 			[ -x "$t" ] && run_suite "${t#tests/}" "$t"
 		done
+		# The same decisions through the long-lived helper's socket alone
+		# (helper= points nowhere: the exec fallback would fail closed).
+		for t in tests/pam/t_gate.sh tests/pam/t_session.sh; do
+			run_suite "serve/${t#tests/}" env IG_SERVE=1 "$t"
+		done
 		;;
 	asan)
 		if make --no-print-directory SAN=1 BUILD=build/asan all unit >"$LOGS/asan-build.log" 2>&1; then
@@ -64,9 +69,12 @@ for s in $SUITES; do
 					ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 					UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 "$t"
 			done
-			for t in tests/pam/t_*.sh tests/faults/t_input.sh tests/faults/t_helper.sh; do
+			for t in tests/pam/t_*.sh tests/faults/t_input.sh tests/faults/t_helper.sh \
+				tests/faults/t_serve.sh; do
 				[ -x "$t" ] && run_suite "asan/${t#tests/}" env BUILD="$ROOT/build/asan" IG_ASAN=1 "$t"
 			done
+			run_suite asan/serve/pam/t_gate.sh env BUILD="$ROOT/build/asan" IG_ASAN=1 IG_SERVE=1 \
+				tests/pam/t_gate.sh
 		else
 			run_suite asan-build false
 			tail -20 "$LOGS/asan-build.log"
