@@ -18,6 +18,8 @@
 #   e2e_config [AWS_JSON]        write the gate's config ($CONFIG)
 #   sts_start / sts_stop         STS endpoint + IMDS (tests/sts/stsctl.sh)
 #   sshd_start / sshd_stop       sshd on 127.0.0.1:$SSHD_PORT
+#   e2e_pam_service OPTIONS      rewrite the sshd PAM service's module options
+#   serve_start SOCK [N] / serve_stop   iamgate-helper --serve on SOCK
 #   code_next USER SECRET        a TOTP code for a step this user has not
 #                                used yet and that stays valid >= 30 s
 #   ssh_login FROM USER CODE CMD ssh from address FROM; $OUT $ERR $RC $PROMPTS
@@ -38,6 +40,7 @@ E_USERS=()
 E_GROUPS=()
 E_BG_PIDS=()
 SSHD_PID=
+SERVE_PID=
 STS_STARTED=0
 
 # e2e_log MSG: a diagnostic line (TAP comment).
@@ -93,6 +96,7 @@ e2e_cleanup() {
 	local u g p
 	for p in "${E_BG_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	sshd_stop
+	serve_stop || kill -KILL "$SERVE_PID" 2>/dev/null
 	sts_stop
 	for u in "${E_USERS[@]}"; do retry userdel "$u" >/dev/null 2>&1; done
 	for g in "${E_GROUPS[@]}"; do
@@ -229,17 +233,61 @@ print(s.getsockname()[1])
 s.close()'
 }
 
+# e2e_pam_service OPTIONS: (re)write the "sshd" PAM service: the gate on
+# the auth, account and session lines, each with OPTIONS.  libpam reads it at
+# every pam_start, so a running sshd uses the new lines from its next login.
+e2e_pam_service() {
+	# Only the gate: no pam_unix, so nothing else can decide a login.
+	cat >"$E/pam.d/sshd.new" <<PAM || return 1
+auth     required $MODULE $1
+account  required $MODULE $1
+session  required $MODULE $1
+PAM
+	mv -f "$E/pam.d/sshd.new" "$E/pam.d/sshd"
+}
+
+# serve_start SOCKET [WORKERS]: the long-lived helper (iamgate-helper --serve)
+# on SOCKET with the gate's config, in a clean environment as systemd would
+# start it; waits until the socket exists.  Started from a subshell so a bare
+# `wait` in the caller does not wait for it.  Sets SERVE_PID, SERVE_LOG.
+serve_start() {
+	local i
+	SERVE_LOG=$E/serve.log
+	(
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$HELPER" --serve "$1" --workers "${2:-2}" \
+			--config "$CONFIG" </dev/null >>"$SERVE_LOG" 2>&1 &
+		echo $! >"$E/serve.pid"
+	)
+	SERVE_PID=$(cat "$E/serve.pid")
+	for i in $(seq 100); do
+		[ -S "$1" ] && return 0
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "e2e: iamgate-helper --serve did not start: $(cat "$SERVE_LOG")" >&2
+	return 1
+}
+
+# serve_stop: SIGTERM the serving helper; wait (at most 10 s) until it is
+# gone.  Returns 1 if it is still there.
+serve_stop() {
+	local i
+	[ -n "$SERVE_PID" ] || return 0
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	for i in $(seq 100); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$SERVE_PID" 2>/dev/null && return 1
+	SERVE_PID=
+}
+
 # sshd_start: write the service file and sshd_config, start sshd on a free
 # port (retrying when another process takes the port first), wait until it
 # listens.  Sets SSHD_PORT, SSHD_PID, SSHD_LOG, KNOWN_HOSTS.
 sshd_start() {
-	local opts="config=$CONFIG helper=$HELPER ${E2E_MODULE_OPTS:-}" try i
-	# Only the gate: no pam_unix, so nothing else can decide a login.
-	cat >"$E/pam.d/sshd" <<PAM
-auth     required $MODULE $opts
-account  required $MODULE $opts
-session  required $MODULE $opts
-PAM
+	local try i
+	e2e_pam_service "config=$CONFIG helper=$HELPER ${E2E_MODULE_OPTS:-}" || return 1
 	[ -f "$E/sshd/host_ed25519_key" ] ||
 		ssh-keygen -q -t ed25519 -N '' -C iamgate-e2e-host -f "$E/sshd/host_ed25519_key" || return 1
 	# sshd's privilege separation directory (systemd makes it on a real host).

@@ -22,21 +22,27 @@ SECRET_BOB=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 SECRET_CAROL=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U
 SECRET_DAVE=KRUGKIDROVUWG2ZAMJZG653OEBTG66BA
 SECRET_ERIN=ONSWG4TFOQQGC3DMN5XW2ZLFOJUW4ZLS
+SECRET_FRANK=MZZGC3TLFVZWK4TWMUWW233EMUWWWZLZ
+SECRET_GRACE=M5ZGCY3FFVTGC3DMMJQWG2ZNORXXI4BB
 A=${P}alice # app developer
 B=${P}bob   # app developer and PII-access member
 C=${P}carol # app developer: wrong codes, lockout
 D=${P}dave  # app developer: two sessions at once
 R=${P}erin  # app developer: connects from outside the allowlist
+F=${P}frank # app developer: through the serving helper's socket
+G=${P}grace # app developer: serving helper stopped (exec fallback)
 
 setup() {
 	e2e_group "$E2E_DEV_GROUP" && e2e_group "$E2E_PII_GROUP" &&
 		e2e_user "$A" "$E2E_DEV_GROUP" && e2e_user "$B" "$E2E_DEV_GROUP" "$E2E_PII_GROUP" &&
 		e2e_user "$C" "$E2E_DEV_GROUP" && e2e_user "$D" "$E2E_DEV_GROUP" &&
-		e2e_user "$R" "$E2E_DEV_GROUP" &&
+		e2e_user "$R" "$E2E_DEV_GROUP" && e2e_user "$F" "$E2E_DEV_GROUP" &&
+		e2e_user "$G" "$E2E_DEV_GROUP" &&
 		sts_start && e2e_config "$(aws_member)" &&
 		e2e_enroll "$A" $SECRET_ALICE && e2e_enroll "$B" $SECRET_BOB &&
 		e2e_enroll "$C" $SECRET_CAROL && e2e_enroll "$D" $SECRET_DAVE &&
-		e2e_enroll "$R" $SECRET_ERIN && sshd_start
+		e2e_enroll "$R" $SECRET_ERIN && e2e_enroll "$F" $SECRET_FRANK &&
+		e2e_enroll "$G" $SECRET_GRACE && sshd_start
 }
 if setup; then
 	t_ok "setup: users, STS endpoint + IMDS, config, sshd on 127.0.0.1:$SSHD_PORT"
@@ -279,7 +285,7 @@ if [ "$RC" -eq 0 ] && [ "$OUT" = IN ]; then t_ok "the same user from 127.0.0.1 g
 tick
 # --- 8. locked-out user ----------------------------------------------------------
 audit_mark
-for i in 2 3; do ssh_login 127.0.0.1 "$C" "$bad" "echo SHOULD-NOT-RUN"; done
+for _ in 2 3; do ssh_login 127.0.0.1 "$C" "$bad" "echo SHOULD-NOT-RUN"; done
 if saw_denied && [ -n "$(audit_since ".event == \"lockout\" and .user == \"$C\" and .reason == \"too_many_failures\"")" ]; then
 	t_ok "third wrong code: denied, lockout audited"
 else
@@ -341,6 +347,82 @@ else
 	t_fail "first logout"
 	t_fail "second logout"
 fi
+
+tick
+# --- 10. the long-lived helper (iamgate-helper --serve) on socket= ---------------
+# helper= names no file while the socket serves, so whatever the gate decides
+# came through the socket: auth, account, open_session (the worker execs
+# iamgate-issuer from its own directory) and close_session.
+SOCK=$E/srv/helper.sock
+NOHELPER=$E/srv/no-such-iamgate-helper
+install -d -m 0755 -o root -g root "$E/srv"
+# workers: the serving parent's children (each serves one request and exits).
+workers() { ps -o pid= --ppid "$SERVE_PID" 2>/dev/null | wc -l; }
+if serve_start "$SOCK" 2 && [ "$(stat -c '%U:%a:%F' "$SOCK")" = "root:600:socket" ] &&
+	wait_for 5 test "$(workers)" -eq 2; then
+	t_ok "iamgate-helper --serve: root 0600 socket in a root-owned path, 2 workers ready"
+else
+	t_fail "serving helper start" "$(cat "$E/serve.log" 2>&1; ls -la "$E/srv")"
+fi
+e2e_pam_service "config=$CONFIG helper=$NOHELPER socket=$SOCK"
+audit_mark
+ssh_login 127.0.0.1 "$F" "$(code_next "$F" $SECRET_FRANK)" \
+	"echo SID=\$IAMGATE_SESSION; $AWSCLI sts get-caller-identity --profile app-readonly --query Arn --output text"
+sid=$(field SID)
+seq_f() { audit_since ".user == \"$F\" and .service == \"sshd\"" | jq -r '[.event, .decision, .reason] | join(":")' | tr '\n' ' '; }
+if [ "$RC" -eq 0 ] && [[ $sid =~ ^[0-9a-f]{64}$ ]] &&
+	printf '%s\n' "$OUT" | grep -qx "arn:aws:sts::$ACCT:assumed-role/iamgate-readonly/$F"; then
+	t_ok "login through the socket (helper= does not exist): the AWS CLI in the session is iamgate-readonly/$F"
+else
+	t_fail "login through the serving helper" "$(diag)"
+fi
+if wait_for 10 gone "$sid" && wait_for 5 test "$(seq_f)" = \
+	"auth:allow:ok account:allow:ok issue:allow:ok open_session:allow:ok close_session:allow:credentials_removed "; then
+	t_ok "audit through the socket: auth, account, issue, open_session, close_session; session dir removed"
+else
+	t_fail "audit through the socket" "$(seq_f)"
+fi
+if kill -0 "$SERVE_PID" 2>/dev/null && wait_for 5 test "$(workers)" -eq 2; then
+	t_ok "the serving helper is still up with 2 workers ready (used ones replaced)"
+else
+	t_fail "serving helper after the login" "workers=$(workers) $(cat "$E/serve.log")"
+fi
+audit_mark
+bad=$(code_wrong $SECRET_FRANK)
+ssh_login 127.0.0.1 "$F" "$bad" "echo SHOULD-NOT-RUN"
+if saw_denied && [ "$(audit_since ".user == \"$F\"" | jq -r '[.event, .decision, .reason, .failures] | join(":")')" = "auth:deny:bad_code:1" ] &&
+	no_session_for "$F"; then
+	t_ok "wrong code through the socket: Permission denied, audited bad_code, nothing issued"
+else
+	t_fail "wrong code through the socket" "$(diag)"
+fi
+if serve_stop && [ ! -e "$SOCK" ]; then
+	t_ok "SIGTERM: the serving helper exits and removes its socket"
+else
+	t_fail "serving helper stop" "$(ls -la "$E/srv"; cat "$E/serve.log")"
+fi
+# Nothing listens: the module falls back to exec'ing helper=.
+e2e_pam_service "config=$CONFIG helper=$HELPER socket=$SOCK"
+audit_mark
+ssh_login 127.0.0.1 "$G" "$(code_next "$G" $SECRET_GRACE)" "echo IN"
+if [ "$RC" -eq 0 ] && [ "$OUT" = IN ] &&
+	[ -n "$(audit_since ".event == \"open_session\" and .user == \"$G\" and .decision == \"allow\"")" ]; then
+	t_ok "serving helper stopped, helper= exists: the login works through the exec fallback"
+else
+	t_fail "exec fallback" "$(diag)"
+fi
+# Nothing listens and nothing to exec: denied, and no helper decided anything.
+e2e_pam_service "config=$CONFIG helper=$NOHELPER socket=$SOCK"
+audit_mark
+ssh_login 127.0.0.1 "$G" "$(code_next "$G" $SECRET_GRACE)" "echo SHOULD-NOT-RUN"
+if [ "$RC" -eq 255 ] && [ -z "$OUT" ] && printf '%s' "$ERR" | grep -q "Permission denied" &&
+	[ -z "$(audit_since '.decision == "allow"')" ] && [ -z "$(audit_since ".user == \"$G\"")" ] &&
+	no_session_for "$G"; then
+	t_ok "serving helper stopped, helper= missing: Permission denied, no allow line, nothing issued"
+else
+	t_fail "nothing serving and no helper" "$(diag)"
+fi
+e2e_pam_service "config=$CONFIG helper=$HELPER ${E2E_MODULE_OPTS:-}"
 
 tick
 # --- the audit log as a whole --------------------------------------------------
