@@ -244,10 +244,15 @@ for u in "${USERS[@]}"; do enroll "$u"; done
 drv() { env LD_PRELOAD="$PAMWRAP" "$DRV" "$@" --secret "$SECRET"; }
 # field LINE KEY: the value of KEY=... in a RESULT line.
 field() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+# Inside $(...) its die ends only the subshell: callers add "|| exit 1".
 run_or_die() { # LABEL CMD...: the RESULT line of CMD, or die with its stderr
 	local label=$1 out
 	shift
-	out=$("$@" 2>"$W/err") || die "$label failed: $(tail -5 "$W/err")"
+	out=$("$@" 2>"$W/err") || {
+		local rc=$?
+		cp "$W/err" "$OUTDIR/failed.err"
+		die "$label failed (status $rc; stderr in $OUTDIR/failed.err): $(grep -v '^PWRAP_ERROR' "$W/err" | tail -5)"
+	}
 	printf '%s\n' "$out" | grep '^RESULT'
 }
 
@@ -298,10 +303,12 @@ collect() { # HOW LINES: RESULT lines -> MED/P10/P90[HOW.case]
 }
 serve_start "$SOCK1" "$CONFIG" 4
 echo "bench: 1a+1c. auth in one process and the helper alone, $N_AUTH rounds of 9 cases..." >&2
-collect auth "$(run_or_die "auth" drv auth --user "${P}a" --n "$N_AUTH" --warmup 5 "${CASES[@]}" "${HELPER_CASES[@]}")"
+out=$(run_or_die "auth" drv auth --user "${P}a" --n "$N_AUTH" --warmup 5 "${CASES[@]}" "${HELPER_CASES[@]}") || exit 1
+collect auth "$out"
 echo "bench: 1b. auth as pamtester processes, $N_EXEC rounds of 5 modules..." >&2
-collect exec "$(run_or_die "exec" "$DRV" exec --user "${P}a" --n "$N_EXEC" --warmup 3 \
-	--preload "$PAMWRAP" --secret "$SECRET" "${CASES[@]}")"
+out=$(run_or_die "exec" "$DRV" exec --user "${P}a" --n "$N_EXEC" --warmup 3 \
+	--preload "$PAMWRAP" --secret "$SECRET" "${CASES[@]}") || exit 1
+collect exec "$out"
 for how in auth exec; do
 	if [ $how = auth ]; then what="1a. auth in one process (pam_start..pam_end), n=$N_AUTH"; else what="1b. auth as a pamtester process, n=$N_EXEC"; fi
 	floor=${MED[$how.pam_permit]}
@@ -362,7 +369,7 @@ for k in 1 2 4 8; do
 	[ $k -gt 1 ] && u=${P}k$k
 	echo "bench: 2. issuance k=$k..." >&2
 	line=$(run_or_die "session k=$k" drv session --service iamgate-full --user "$u" --n "$N_SESS" --warmup 1 \
-		--reset iamgate --state "$W/state" --expect-profiles "$k")
+		--reset iamgate --state "$W/state" --expect-profiles "$k") || exit 1
 	med=$(field "$line" p50_us)
 	[ $k = 1 ] && k1=$med
 	row "2. issuance: open_session to credentials on disk, STS +100 ms per request, n=$N_SESS" "k=$k roles" "$(ms "$med")" "$(spread "$(field "$line" p10_us)" "$(field "$line" p90_us)")" \
@@ -380,7 +387,7 @@ chmod 0755 "$W/cidr"
 # 1 MiB cap: its per-call load is what every helper call pays.
 for n in 10 1000 30000 100000; do
 	echo "bench: 3. allowlist n=$n..." >&2
-	line=$(run_or_die "cidr $n" "$OUTDIR/cidr_bench" "$n" "$(n_of 1000000)" "$W/cidr")
+	line=$(run_or_die "cidr $n" "$OUTDIR/cidr_bench" "$n" "$(n_of 1000000)" "$W/cidr") || exit 1
 	cfg=$(field "$line" config_ms)
 	case $cfg in -*) cfg="refused (file over the 1 MiB config cap)" ;; *) cfg="$cfg ms per call" ;; esac
 	row "3. allowlist (v4+v6 mixed; load = parse + insert)" "$n CIDRs" "load $(field "$line" load_ms) ms" "match $(field "$line" match_ns) ns" \
@@ -394,7 +401,7 @@ if want 4; then
 for w in 1 8 32; do
 	echo "bench: 4. audit, $w writers..." >&2
 	each=$(n_of $((w == 1 ? 400 : (w == 8 ? 50 : 12))))
-	line=$(run_or_die "audit $w" "$OUTDIR/audit_bench" "$W/log/bench-audit.jsonl" "$w" "$each")
+	line=$(run_or_die "audit $w" "$OUTDIR/audit_bench" "$W/log/bench-audit.jsonl" "$w" "$each") || exit 1
 	row "4. audit appends with fsync" "$w writer(s)" "$(field "$line" per_s) /s" "$(field "$line" appends) appends in $(field "$line" seconds) s" \
 		"$(awk -v r="$(field "$line" per_s)" 'BEGIN { printf "%.2f ms per append", 1000 / r }')"
 done
@@ -415,7 +422,7 @@ for c in 1 16; do
 		svc=iamgate-wide
 		[ $how = socket ] && svc=iamgate-wide-sock
 		line=$(run_or_die "logins $c $how" drv logins --service $svc --users "$W/login-users" --clients "$c" \
-			--per-client "$per" --rounds 3 --reset iamgate --state "$W/state")
+			--per-client "$per" --rounds 3 --reset iamgate --state "$W/state") || exit 1
 		row "5. logins/s end to end (auth+account+open+close, STS no added latency)" "$c client(s), $how" "$(field "$line" median_per_s) /s" \
 			"$(field "$line" min_per_s) .. $(field "$line" max_per_s) over 3 rounds" "$(field "$line" logins) logins a round"
 	done
