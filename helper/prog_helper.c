@@ -168,6 +168,8 @@ static int handle_request(struct ig_config **cache)
 	size_t len = 0;
 	int rc;
 
+	/* The bound on this process's life, whatever disposition it came with. */
+	signal(SIGALRM, SIG_DFL);
 	alarm(HELPER_ALARM_SECONDS);
 	/* An unreadable or oversize request is no request: the same bad_request
 	 * reply as for malformed JSON. */

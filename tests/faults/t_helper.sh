@@ -119,6 +119,71 @@ else
 fi
 kill -KILL "$(cat "$T/ch.pid" 2>/dev/null)" 2>/dev/null
 
+# What the helper inherits from the PAM application: nothing.  The caller
+# here blocks SIGTERM, ignores SIGPIPE, holds an extra descriptor and has an
+# environment; the helper must start with none of it.  (Signals 32 and 33
+# are the C library's own: no program can set them, posix_spawn included.)
+cat >"$T/probe.c" <<CEOF
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+extern char **environ;
+int main(void)
+{
+	char line[256], buf[4096];
+	int n = 0;
+	FILE *out = fopen("$T/probe.out", "w"), *st = fopen("/proc/self/status", "r");
+	DIR *d;
+	struct dirent *e;
+
+	if (out == NULL || st == NULL)
+		return 1;
+	for (char **v = environ; *v; v++)
+		n++;
+	fprintf(out, "ENV %d\\nFDS", n);
+	d = opendir("/proc/self/fd");
+	while (d && (e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.' && (unsigned)atoi(e->d_name) != (unsigned)dirfd(d) &&
+		    atoi(e->d_name) != fileno(out) && atoi(e->d_name) != fileno(st))
+			fprintf(out, " %s", e->d_name);
+	fprintf(out, "\\n");
+	while (fgets(line, sizeof(line), st))
+		if (strncmp(line, "SigBlk", 6) == 0 || strncmp(line, "SigIgn", 6) == 0)
+			fputs(line, out);
+	fclose(out);
+	while (read(0, buf, sizeof(buf)) > 0)
+		;
+	puts("{}");
+	return 0;
+}
+CEOF
+gcc -O1 -include stdlib.h -o "$T/bin/probe" "$T/probe.c"
+chmod 0755 "$T/bin/probe"
+HELPER=$T/bin/probe write_service timeout=2
+$PY - "$PRELOAD" "$T/pam.d" "${P}alice" <<'PYEOF' >/dev/null 2>&1 3>"$T/held-open"
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+env = {"LD_PRELOAD": sys.argv[1], "PAM_WRAPPER": "1", "PAM_WRAPPER_SERVICE_DIR": sys.argv[2],
+       "SECRET_LOOKING": "x", "PATH": os.environ["PATH"]}
+r, w = os.pipe()
+os.write(w, b"123456\n")
+os.close(w)
+os.dup2(r, 0)
+os.execvpe("pamtester", ["pamtester", "iamgate", sys.argv[3], "authenticate"], env)
+PYEOF
+probe=$(cat "$T/probe.out" 2>/dev/null)
+if printf '%s\n' "$probe" | grep -qx 'SigBlk:[[:space:]]*0*' &&
+	ign=$(printf '%s\n' "$probe" | sed -n 's/^SigIgn:[[:space:]]*//p') && [ -n "$ign" ] &&
+	[ $((0x$ign & ~0x180000000)) -eq 0 ] &&
+	[ "$(printf '%s\n' "$probe" | sed -n 's/^FDS //p' | tr ' ' '\n' | sort -n | tr '\n' ' ')" = "0 1 2 " ] &&
+	printf '%s\n' "$probe" | grep -qx 'ENV 0'; then
+	t_ok "helper starts with no blocked or ignored signal, only fds 0-2, no inherited environment"
+else
+	t_fail "helper inheritance" "$probe"
+fi
+
 fake garbage 'cat >/dev/null; echo "<xml>not json</xml>"'
 try "helper replying garbage: denied" "$T/bin/garbage" 'SYSLOG\(3\): helper .*garbage replied garbage; failing closed'
 
