@@ -319,7 +319,7 @@ for how in auth exec; do
 			note="floor"
 		else
 			note=$(awk -v a="$med" -v f="$floor" -v o="$oath_over" \
-				'BEGIN { d = a - f; printf "+%.2f ms over floor = %.2f x pam_oath'"'"'s", d / 1000, (o > 0 ? d / o : 0) }')
+				'BEGIN { d = a - f; if (o >= 100) printf "+%.2f ms over floor = %.2f x pam_oath'"'"'s", d / 1000, d / o; else printf "+%.2f ms over floor (no ratio: pam_oath'"'"'s +%.2f ms is within the noise)", d / 1000, o / 1000 }')
 			case $m in pam_iamgate*) note="$note (target <= 1.00)" ;; esac
 		fi
 		row "$what" "${LABEL[$m]:-$m}" "$(ms "$med")" "$(spread "${P10[$how.$m]}" "${P90[$how.$m]}")" "$note"
