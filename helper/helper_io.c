@@ -63,6 +63,7 @@ int ig_write_reply(json_t *reply)
 	r = ig_write_all(STDOUT_FILENO, text, strlen(text));
 	if (r == 0)
 		r = ig_write_all(STDOUT_FILENO, "\n", 1);
-	free(text);
+	/* It may hold a grant id; a serve-mode worker lives on. */
+	ig_wiping_free(text);
 	return r == 0 ? 0 : 1;
 }

@@ -15,6 +15,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <limits.h>
 #include <malloc.h>
 #include <stdio.h>
@@ -203,18 +205,26 @@ static int handle_request(struct ig_config **cache)
 
 /*
  * --serve: the long-lived helper.  Exec'ing a program per PAM call costs
- * more than pam_oath's whole decision on a small VM (tests/bench/
- * RESULTS.md), so the helper can also wait, pre-forked, on a Unix socket
- * that pam_iamgate.so (socket=PATH) asks first.  Each worker is a fork of
- * this process that has already loaded its libraries and its
- * configuration; it accepts ONE connection from a root peer, serves it
- * exactly as an exec'd helper serves its pipe (the connection becomes
- * stdin and stdout; open_session still execs iamgate-issuer) and exits, so
- * nothing of one request survives into the next.  The parent only keeps
- * N workers ready: it never reads a request.
+ * more than pam_oath's whole decision on a small VM, and so does forking
+ * one (tests/bench/RESULTS.md), so the helper can also wait, pre-forked, on
+ * a Unix socket that pam_iamgate.so (socket=PATH) asks first.  The parent
+ * does the start-up work once (libcrypto, configuration, name service,
+ * syslog) and keeps N workers ready; it never reads a request.  A worker
+ * accepts connections from root peers only and serves each exactly as an
+ * exec'd helper serves its pipe: the connection becomes stdin and stdout,
+ * the request is read to EOF, one reply is written, and open_session still
+ * execs iamgate-issuer (which ends that worker).  A worker serves at most M
+ * requests (--requests, default 100) and is then replaced, which bounds
+ * what one process accumulates; --requests 1 gives every request a fresh
+ * process.  Between requests nothing of the last one is kept but the
+ * configuration (reused only while its file is unchanged): the request
+ * buffer is wiped, every JSON value is freed through ig_wiping_free, the
+ * connection's descriptors are replaced by /dev/null, the alarm is reset.
  */
 #define SERVE_DEFAULT_WORKERS 4
 #define SERVE_MAX_WORKERS 64
+#define SERVE_DEFAULT_REQUESTS 100
+#define SERVE_MAX_REQUESTS 100000
 #define SERVE_DEFAULT_CONFIG "/etc/iamgate/iamgate.json"
 #define WORKER_SERVED 0 /* handled a connection (or refused its peer) */
 #define WORKER_BROKEN 3 /* could not accept: the parent backs off */
@@ -224,17 +234,21 @@ struct serve_opts {
 	const char *socket;
 	const char *config;
 	long workers;
+	long requests;
 };
 
 static int serve_usage(const char *why)
 {
 	fprintf(stderr,
 	        "iamgate-helper: %s\nusage: iamgate-helper --serve SOCKET [--workers N] "
-	        "[--config PATH]\n  SOCKET  absolute path of the Unix socket (e.g. "
-	        "/run/iamgate/helper.sock); its directory must be root-owned and not "
+	        "[--requests M] [--config PATH]\n  SOCKET  absolute path of the Unix socket "
+	        "(e.g. /run/iamgate/helper.sock); its directory must be root-owned and not "
 	        "writable by others\n  N       workers kept ready, 1..%d (default %d)\n"
-	        "  PATH    configuration each idle worker loads ahead (default %s)\n",
-	        why, SERVE_MAX_WORKERS, SERVE_DEFAULT_WORKERS, SERVE_DEFAULT_CONFIG);
+	        "  M       requests a worker serves before it is replaced, 1..%d (default "
+	        "%d; 1: a fresh process for every request)\n"
+	        "  PATH    configuration loaded ahead for the workers (default %s)\n",
+	        why, SERVE_MAX_WORKERS, SERVE_DEFAULT_WORKERS, SERVE_MAX_REQUESTS,
+	        SERVE_DEFAULT_REQUESTS, SERVE_DEFAULT_CONFIG);
 	return 2;
 }
 
@@ -243,6 +257,7 @@ static int serve_parse(int argc, char **argv, struct serve_opts *so)
 	so->socket = NULL;
 	so->config = SERVE_DEFAULT_CONFIG;
 	so->workers = SERVE_DEFAULT_WORKERS;
+	so->requests = SERVE_DEFAULT_REQUESTS;
 	if (argc < 3)
 		return serve_usage("--serve needs the socket path");
 	so->socket = argv[2];
@@ -255,6 +270,14 @@ static int serve_parse(int argc, char **argv, struct serve_opts *so)
 			if (errno != 0 || end == argv[i] || *end != '\0' || so->workers < 1 ||
 			    so->workers > SERVE_MAX_WORKERS)
 				return serve_usage("--workers takes a number from 1 to 64");
+		} else if (strcmp(argv[i], "--requests") == 0 && i + 1 < argc) {
+			char *end = NULL;
+
+			errno = 0;
+			so->requests = strtol(argv[++i], &end, 10);
+			if (errno != 0 || end == argv[i] || *end != '\0' || so->requests < 1 ||
+			    so->requests > SERVE_MAX_REQUESTS)
+				return serve_usage("--requests takes a number from 1 to 100000");
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			so->config = argv[++i];
 			if (so->config[0] != '/')
@@ -353,60 +376,83 @@ fail:
 	return -1;
 }
 
-/* The worker: warm up, accept one root connection, serve it, exit. */
-static void serve_worker(int lfd, const struct serve_opts *so, const sigset_t *orig)
+static void warm_name_service(void)
 {
-	struct ig_config *cache = NULL;
-	struct ucred cred;
-	socklen_t clen = sizeof(cred);
-	char err[256];
-	int c, rc;
+	gid_t groups[4];
+	int n = 4;
 
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGHUP, SIG_DFL);
-	sigprocmask(SIG_SETMASK, orig, NULL);
-	/* What an exec'd helper would do per call, done while idle. */
-	if (crypto_init() != 0)
-		_exit(WORKER_BROKEN);
-	if (ig_config_load(so->config, &cache, err, sizeof(err)) != 0)
-		cache = NULL; /* the request's own load reports it */
-	do
-		c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	while (c < 0 && (errno == EINTR || errno == ECONNABORTED));
-	if (c < 0) {
-		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: accept on %s: %m", so->socket);
-		_exit(WORKER_BROKEN);
-	}
-	/* Busy: a stop lets this request finish (the issuer, if exec'd, gets
-	 * its own dispositions back in exec_issuer). */
-	signal(SIGTERM, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	close(lfd);
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 || clen != sizeof(cred) ||
-	    cred.uid != 0) {
-		syslog(LOG_AUTHPRIV | LOG_WARNING,
-		       "iamgate: refused a connection on %s from uid %ld pid %ld: only root "
-		       "(the PAM module inside sshd) may ask",
-		       so->socket, clen == sizeof(cred) ? (long)cred.uid : -1L,
-		       clen == sizeof(cred) ? (long)cred.pid : -1L);
-		_exit(WORKER_SERVED);
-	}
-	if (dup2(c, STDIN_FILENO) != STDIN_FILENO || dup2(c, STDOUT_FILENO) != STDOUT_FILENO)
-		_exit(1);
-	close(c);
-	rc = handle_request(&cache);
-	ig_config_free(cache);
-	exit(rc == 0 ? WORKER_SERVED : 1);
+	(void)getpwnam("root");
+	(void)getgrouplist("root", 0, groups, &n);
+	endpwent();
+	endgrent();
 }
 
-static pid_t serve_fork(int lfd, const struct serve_opts *so, const sigset_t *orig)
+/*
+ * The worker: accept one root connection, serve it, exit.  *cache is the
+ * configuration the parent loaded (this process's copy of it).
+ */
+static void serve_worker(int lfd, const struct serve_opts *so, const sigset_t *orig,
+                         struct ig_config *cache)
+{
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (devnull < 0)
+		_exit(WORKER_BROKEN);
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	for (long served = 0; served < so->requests; served++) {
+		struct ucred cred;
+		socklen_t clen = sizeof(cred);
+		int c;
+
+		/* Idle: a stop ends this worker at once. */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		do
+			c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		while (c < 0 && (errno == EINTR || errno == ECONNABORTED));
+		if (c < 0) {
+			syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: accept on %s: %m", so->socket);
+			_exit(served ? WORKER_SERVED : WORKER_BROKEN);
+		}
+		/* Busy: a stop lets this request finish (the issuer, if exec'd,
+		 * gets its own dispositions back in exec_issuer). */
+		signal(SIGTERM, SIG_IGN);
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0 ||
+		    clen != sizeof(cred) || cred.uid != 0) {
+			syslog(LOG_AUTHPRIV | LOG_WARNING,
+			       "iamgate: refused a connection on %s from uid %ld pid %ld: only "
+			       "root (the PAM module inside sshd) may ask",
+			       so->socket, clen == sizeof(cred) ? (long)cred.uid : -1L,
+			       clen == sizeof(cred) ? (long)cred.pid : -1L);
+			close(c);
+			continue;
+		}
+		if (dup2(c, STDIN_FILENO) != STDIN_FILENO ||
+		    dup2(c, STDOUT_FILENO) != STDOUT_FILENO)
+			_exit(1);
+		close(c);
+		if (handle_request(&cache) != 0)
+			_exit(1);
+		/* The reply is out: close the connection (both of its
+		 * descriptors), end the request's time limit. */
+		if (dup2(devnull, STDIN_FILENO) != STDIN_FILENO ||
+		    dup2(devnull, STDOUT_FILENO) != STDOUT_FILENO)
+			_exit(1);
+		alarm(0);
+	}
+	_exit(WORKER_SERVED);
+}
+
+static pid_t serve_fork(int lfd, const struct serve_opts *so, const sigset_t *orig,
+                        struct ig_config *cache)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
-		serve_worker(lfd, so, orig);
+		serve_worker(lfd, so, orig, cache);
 	if (pid < 0)
 		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: fork: %m");
 	return pid;
@@ -416,7 +462,9 @@ static int serve(int argc, char **argv)
 {
 	struct serve_opts so;
 	pid_t pids[SERVE_MAX_WORKERS] = {0};
+	struct ig_config *cache = NULL;
 	sigset_t set, orig;
+	char err[256];
 	int lfd, stopping = 0, backoff = 0;
 
 	if (serve_parse(argc, argv, &so) != 0)
@@ -432,6 +480,21 @@ static int serve(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, &orig);
+	/* What an exec'd helper does on every call, done once here and
+	 * inherited by every worker: crypto start-up, the configuration, the
+	 * syslog connection, the name service's set-up (nsswitch.conf and its
+	 * modules: half the syscalls of a request otherwise; lookups still
+	 * read the databases afresh).  On 2 cores, a worker repeating it after
+	 * each request took the CPU the next request needed. */
+	if (crypto_init() != 0) {
+		fprintf(stderr, "iamgate-helper: cannot start libcrypto\n");
+		return 2;
+	}
+	if (ig_config_load(so.config, &cache, err, sizeof(err)) != 0)
+		cache = NULL; /* each request's own load reports it */
+	closelog();
+	openlog("iamgate-helper", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
+	warm_name_service();
 	syslog(LOG_AUTHPRIV | LOG_INFO, "iamgate: serving %s with %ld workers", so.socket,
 	       so.workers);
 	while (!stopping) {
@@ -441,8 +504,14 @@ static int serve(int argc, char **argv)
 
 		/* After a failed fork or a broken worker, wait a second before
 		 * forking again (the tick also retries). */
+		/* Workers take the configuration as it is now. */
+		if (cache != NULL && !ig_config_unchanged(cache, so.config)) {
+			ig_config_free(cache);
+			if (ig_config_load(so.config, &cache, err, sizeof(err)) != 0)
+				cache = NULL;
+		}
 		for (long i = 0; i < so.workers && !backoff; i++)
-			if (pids[i] == 0 && (pids[i] = serve_fork(lfd, &so, &orig)) < 0) {
+			if (pids[i] == 0 && (pids[i] = serve_fork(lfd, &so, &orig, cache)) < 0) {
 				pids[i] = 0;
 				backoff = 1;
 			}
@@ -480,6 +549,7 @@ static int serve(int argc, char **argv)
 	while (wait(NULL) > 0 || errno == EINTR)
 		;
 	syslog(LOG_AUTHPRIV | LOG_INFO, "iamgate: stopped serving %s", so.socket);
+	ig_config_free(cache);
 	return 0;
 }
 

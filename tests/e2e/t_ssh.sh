@@ -356,7 +356,7 @@ tick
 SOCK=$E/srv/helper.sock
 NOHELPER=$E/srv/no-such-iamgate-helper
 install -d -m 0755 -o root -g root "$E/srv"
-# workers: the serving parent's children (each serves one request and exits).
+# workers: the serving parent's children (open_session ends the one that execs the issuer).
 workers() { ps -o pid= --ppid "$SERVE_PID" 2>/dev/null | wc -l; }
 if serve_start "$SOCK" 2 && [ "$(stat -c '%U:%a:%F' "$SOCK")" = "root:600:socket" ] &&
 	wait_for 5 test "$(workers)" -eq 2; then

@@ -445,7 +445,8 @@ if grep -qa -- '--serve' "$HELPER_PATH"; then
 	SOCKDIR=$T/sock
 	SOCK=$SOCKDIR/helper.sock
 	mkdir -m 0755 "$SOCKDIR"
-	"$HELPER_PATH" --serve "$SOCK" --workers 2 --config "$CONFIG" </dev/null >"$T/serve.log" 2>&1 &
+	# --requests 1: the worker that answers exits, which shows it was one.
+	"$HELPER_PATH" --serve "$SOCK" --workers 2 --requests 1 --config "$CONFIG" </dev/null >"$T/serve.log" 2>&1 &
 	spid=$!
 	for _ in $(seq 1 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 	workers() { pgrep -P "$spid" | sort | tr '\n' ' '; }
