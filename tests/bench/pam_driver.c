@@ -626,6 +626,11 @@ static double logins_round(const struct opts *o, char **users)
 
 	for (long j = 0; j < o->clients; j++)
 		reset_state(o, users[j]);
+	/* pam_wrapper sets itself up (a /tmp/pam.X copy of the services) on a
+	 * process's first pam_start; clients doing that at the same moment
+	 * race for the same directory and one gets no modules.  Done here
+	 * once, before the fork, the clients inherit it. */
+	pam_end(start(o, users[0]), PAM_SUCCESS);
 	if (pipe(go) != 0)
 		die("pipe");
 	for (long j = 0; j < o->clients; j++) {
