@@ -620,18 +620,13 @@ static int login_once(const struct opts *o, const char *user, time_t t)
 static double logins_round(const struct opts *o, char **users)
 {
 	pid_t pids[256];
-	int go[2], fails = 0;
+	int go[2], ready[2], fails = 0;
 	double t0, t1;
 	char c;
 
 	for (long j = 0; j < o->clients; j++)
 		reset_state(o, users[j]);
-	/* pam_wrapper sets itself up (a /tmp/pam.X copy of the services) on a
-	 * process's first pam_start; clients doing that at the same moment
-	 * race for the same directory and one gets no modules.  Done here
-	 * once, before the fork, the clients inherit it. */
-	pam_end(start(o, users[0]), PAM_SUCCESS);
-	if (pipe(go) != 0)
+	if (pipe(go) != 0 || pipe(ready) != 0)
 		die("pipe");
 	for (long j = 0; j < o->clients; j++) {
 		pids[j] = fork();
@@ -641,6 +636,14 @@ static double logins_round(const struct opts *o, char **users)
 			int bad = 0;
 
 			close(go[1]);
+			/* pam_wrapper sets itself up (a /tmp/pam.X copy of the
+			 * services) in each process's first pam_start; clients
+			 * doing that at the same moment race for the directory
+			 * and one ends up with no modules.  One at a time, before
+			 * the start. */
+			pam_end(start(o, users[j]), PAM_SUCCESS);
+			if (write(ready[1], "r", 1) != 1)
+				_exit(3);
 			/* Wait for the start: EOF when the parent closes its end. */
 			if (read(go[0], &c, 1) != 0)
 				_exit(3);
@@ -650,7 +653,11 @@ static double logins_round(const struct opts *o, char **users)
 				bad += login_once(o, users[j], (base + i) * 30);
 			_exit(bad ? 1 : 0);
 		}
+		if (read(ready[0], &c, 1) != 1)
+			die("a login client did not start");
 	}
+	close(ready[0]);
+	close(ready[1]);
 	close(go[0]);
 	t0 = now_us();
 	close(go[1]);
