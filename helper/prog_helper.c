@@ -66,6 +66,11 @@ static int crypto_init(void)
 	return 0;
 }
 
+/* Serve mode: the parent of this worker (0 in an exec'd helper), and
+ * whether the parent has been told this worker is leaving. */
+static pid_t serve_parent;
+static int worker_retired;
+
 /* DIR/iamgate-issuer, DIR being where this executable is. */
 static int issuer_path(char *out, size_t cap)
 {
@@ -142,6 +147,16 @@ static int exec_issuer(void *arg)
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGHUP, SIG_DFL);
+	/* A serve-mode worker becomes the issuer, which may wait up to the
+	 * STS time budget: it tells the parent to fork its replacement now,
+	 * or slow issuance would take every worker and stall every login.
+	 * If the exec fails it serves this request's reply and then exits. */
+	if (serve_parent > 0) {
+		union sigval none = {0};
+
+		(void)sigqueue(serve_parent, SIGRTMIN, none);
+		worker_retired = 1;
+	}
 	execve(path, argv, envp);
 	syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: cannot execute %s: %m", path);
 	return IG_ERR_IO;
@@ -398,8 +413,9 @@ static void serve_worker(int lfd, const struct serve_opts *so, const sigset_t *o
 
 	if (devnull < 0)
 		_exit(WORKER_BROKEN);
+	serve_parent = getppid();
 	sigprocmask(SIG_SETMASK, orig, NULL);
-	for (long served = 0; served < so->requests; served++) {
+	for (long served = 0; served < so->requests && !worker_retired; served++) {
 		struct ucred cred;
 		socklen_t clen = sizeof(cred);
 		int c;
@@ -479,6 +495,7 @@ static int serve(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGRTMIN); /* a worker became the issuer */
 	sigprocmask(SIG_BLOCK, &set, &orig);
 	/* What an exec'd helper does on every call, done once here and
 	 * inherited by every worker: crypto start-up, the configuration, the
@@ -521,6 +538,12 @@ static int serve(int argc, char **argv)
 		sig = sigtimedwait(&set, &si, &wait);
 		if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) {
 			stopping = 1;
+		} else if (sig == SIGRTMIN) {
+			/* Its slot is free; the issuer is reaped when it ends
+			 * (and waited for at a stop). */
+			for (long i = 0; i < so.workers; i++)
+				if (pids[i] > 0 && pids[i] == si.si_pid)
+					pids[i] = 0;
 		} else if (sig == SIGCHLD) {
 			int st;
 			pid_t p;

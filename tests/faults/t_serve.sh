@@ -244,6 +244,38 @@ else
 fi
 serve_start
 
+# --- a worker that becomes the issuer is replaced at once ---------------------
+# open_session execs iamgate-issuer in the worker, and issuance may take the
+# whole STS budget: meanwhile the other logins must still be served.  One
+# worker; a stand-in issuer (next to a copy of the helper, as the helper
+# finds it) that takes 4 s; an account check during it must be answered
+# within its 2 s limit.
+serve_stop
+mkdir -p "$T/sbin"
+chmod 0755 "$T/sbin"
+cp "$HELPER" "$T/sbin/iamgate-helper"
+printf '#!/bin/sh\ncat >/dev/null\n: >%s\nsleep 4\necho %s\n' "$T/issuer.started" \
+	"'{\"result\":\"session_err\",\"reason\":\"standin\",\"messages\":[],\"env\":{}}'" \
+	>"$T/sbin/iamgate-issuer"
+chmod 0755 "$T/sbin/iamgate-issuer"
+HELPER=$T/sbin/iamgate-helper SERVE_WORKERS=1 serve_start
+serving 2
+extra_user s4
+(ptl 127.0.0.1 "${P}s4" "$(code_for "$SECRET_s4")" authenticate open_session >/dev/null 2>&1) &
+slow=$!
+for _ in $(seq 1 100); do [ -e "$T/issuer.started" ] && break; sleep 0.05; done
+t0=$(date +%s%N)
+ptl 127.0.0.1 "${P}alice" "" acct_mgmt
+ms=$(ms_since "$t0")
+wait "$slow"
+if [ -e "$T/issuer.started" ] && [ "$RC" -eq 0 ] && [ "$ms" -lt 2000 ]; then
+	t_ok "while the only worker runs a slow issuer, a replacement answers another login (${ms} ms)"
+else
+	t_fail "issuer took the only worker" "issuer started: $([ -e "$T/issuer.started" ] && echo yes || echo no) rc=$RC ${ms} ms $LOG"
+fi
+serve_stop
+serve_start
+
 # --- stop, fallback -------------------------------------------------------------
 pid=$SERVE_PID
 kill -TERM "$pid"
