@@ -519,14 +519,15 @@ static int serve(int argc, char **argv)
 		siginfo_t si;
 		int sig;
 
-		/* After a failed fork or a broken worker, wait a second before
-		 * forking again (the tick also retries). */
-		/* Workers take the configuration as it is now. */
-		if (cache != NULL && !ig_config_unchanged(cache, so.config)) {
+		/* New workers take the configuration as it is now (a refused
+		 * one is not kept: each request then loads and reports it). */
+		if (cache == NULL || !ig_config_unchanged(cache, so.config)) {
 			ig_config_free(cache);
 			if (ig_config_load(so.config, &cache, err, sizeof(err)) != 0)
 				cache = NULL;
 		}
+		/* After a failed fork or a broken worker, wait a second before
+		 * forking again (the tick also retries). */
 		for (long i = 0; i < so.workers && !backoff; i++)
 			if (pids[i] == 0 && (pids[i] = serve_fork(lfd, &so, &orig, cache)) < 0) {
 				pids[i] = 0;
