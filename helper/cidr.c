@@ -10,6 +10,13 @@
  * A set is one path-compressed binary trie per family, stored in a growable
  * node array addressed by 32-bit indexes.  It answers membership only, so a
  * terminal node never needs children: anything below it is already covered.
+ *
+ * A large trie is split by its first BUCKET_BITS bits: once a family holds
+ * BUCKET_AT nodes, its prefixes are rebuilt into a table of 2^BUCKET_BITS
+ * subtrie roots (prefixes shorter than BUCKET_BITS stay in the one root
+ * trie).  A lookup or an insert then starts about 16 levels down, which is
+ * where a 100,000-prefix load spent its time: one cache miss per level.
+ * Small sets never get the table, so their lookups are unchanged.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -26,6 +33,10 @@
 /* Each add uses at most two nodes; see trie_insert. */
 #define NODES_PER_ADD 2u
 #define NODE_MAX ((uint32_t)IG_CIDR_SET_MAX * NODES_PER_ADD + 1u)
+/* Bucket table: first BUCKET_BITS key bits, built at BUCKET_AT nodes. */
+#define BUCKET_BITS 16u
+#define BUCKET_N (1u << BUCKET_BITS)
+#define BUCKET_AT 4096u
 
 /* The ::ffff:0:0/96 prefix (RFC 4291 2.5.5.2). */
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -44,8 +55,10 @@ struct node {
 struct trie {
 	struct node *n;
 	uint32_t used, cap;
-	uint32_t root;
+	uint32_t root;    /* every prefix; with bucket, only those < BUCKET_BITS */
+	uint32_t *bucket; /* NULL or BUCKET_N subtrie roots (NIL when empty) */
 	unsigned maxbits;
+	int nobucket; /* building the table failed once: stay a plain trie */
 };
 
 struct ig_cidr_set {
@@ -57,10 +70,12 @@ struct ig_cidr_set {
 
 static uint64_t load_be64(const uint8_t *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
+	memcpy(&v, p, sizeof(v));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
@@ -393,7 +408,9 @@ static void trie_init(struct trie *t, unsigned maxbits)
 	t->used = 0;
 	t->cap = 0;
 	t->root = NIL;
+	t->bucket = NULL;
 	t->maxbits = maxbits;
+	t->nobucket = 0;
 }
 
 /* Make room for NODES_PER_ADD more nodes, so pointers stay valid in an add. */
@@ -431,15 +448,27 @@ static uint32_t node_new(struct trie *t, struct key k, unsigned len, int term)
 	return i;
 }
 
+/* Where k/len's subtrie hangs: a bucket, or the root for short prefixes. */
+static uint32_t *trie_slot(struct trie *t, struct key k, unsigned len)
+{
+	if (t->bucket != NULL && len >= BUCKET_BITS)
+		return &t->bucket[k.hi >> (64 - BUCKET_BITS)];
+	return &t->root;
+}
+
 /*
  * Insert prefix k/len (host bits zero).  The caller reserved room, so slot
- * (a pointer into t->n or to t->root) stays valid throughout.  Nodes cut off
- * by a covering prefix are not reused; that is what bounds the array to two
- * nodes per add rather than something smaller.
+ * (a pointer into t->n, t->bucket or to t->root) stays valid throughout.
+ * Nodes cut off by a covering prefix are not reused; that is what bounds the
+ * array to two nodes per add rather than something smaller.  Every prefix
+ * ever added is covered by some terminal node of the array (reachable or
+ * cut off), which is what lets trie_bucketize rebuild from the array alone.
+ * In a bucket all keys share the bucket's BUCKET_BITS bits, so every node
+ * below it is at least that long and never straddles two buckets.
  */
 static void trie_insert(struct trie *t, struct key k, unsigned len)
 {
-	uint32_t *slot = &t->root;
+	uint32_t *slot = trie_slot(t, k, len);
 
 	for (;;) {
 		uint32_t idx = *slot;
@@ -495,10 +524,43 @@ static void trie_insert(struct trie *t, struct key k, unsigned len)
 	}
 }
 
-static int trie_match(const struct trie *t, struct key k)
+/*
+ * Rebuild t with a bucket table from the terminal nodes of its array (which
+ * cover exactly the prefixes added so far; cut-off ones are covered twice).
+ * On any failure t is left as it was, a plain trie that still answers
+ * correctly, and the table is not tried again.
+ */
+static void trie_bucketize(struct trie *t)
 {
-	uint32_t idx = t->root;
+	struct trie nt;
 
+	trie_init(&nt, t->maxbits);
+	nt.bucket = reallocarray(NULL, BUCKET_N, sizeof(*nt.bucket));
+	if (nt.bucket == NULL)
+		goto fail;
+	for (uint32_t i = 0; i < BUCKET_N; i++)
+		nt.bucket[i] = NIL;
+	for (uint32_t i = 0; i < t->used; i++) {
+		const struct node *n = &t->n[i];
+		struct key k = {n->hi, n->lo};
+
+		if (!n->term)
+			continue;
+		if (trie_reserve(&nt) != 0)
+			goto fail;
+		trie_insert(&nt, k, n->len);
+	}
+	free(t->n);
+	*t = nt;
+	return;
+fail:
+	free(nt.n);
+	free(nt.bucket);
+	t->nobucket = 1;
+}
+
+static int trie_walk(const struct trie *t, uint32_t idx, struct key k)
+{
 	/* Lengths strictly grow downwards, so maxbits + 1 steps is the most. */
 	for (unsigned step = 0; idx != NIL && step <= t->maxbits; step++) {
 		const struct node *n = &t->n[idx];
@@ -511,6 +573,15 @@ static int trie_match(const struct trie *t, struct key k)
 		idx = n->child[key_bit(k, n->len)];
 	}
 	return 0;
+}
+
+static int trie_match(const struct trie *t, struct key k)
+{
+	if (t->bucket == NULL)
+		return trie_walk(t, t->root, k);
+	if (t->root != NIL && trie_walk(t, t->root, k))
+		return 1;
+	return trie_walk(t, t->bucket[k.hi >> (64 - BUCKET_BITS)], k);
 }
 
 int ig_cidr_set_new(struct ig_cidr_set **out)
@@ -543,6 +614,8 @@ int ig_cidr_set_add(struct ig_cidr_set *set, const struct ig_cidr *cidr)
 	if (set->count >= IG_CIDR_SET_MAX)
 		return IG_ERR_RANGE;
 	t = c.addr.family == 4 ? &set->t4 : &set->t6;
+	if (t->bucket == NULL && !t->nobucket && t->used >= BUCKET_AT)
+		trie_bucketize(t);
 	if ((r = trie_reserve(t)) != 0)
 		return r;
 	trie_insert(t, addr_key(&c.addr), c.prefix);
@@ -573,6 +646,8 @@ void ig_cidr_set_free(struct ig_cidr_set *set)
 	if (set == NULL)
 		return;
 	free(set->t4.n);
+	free(set->t4.bucket);
 	free(set->t6.n);
+	free(set->t6.bucket);
 	free(set);
 }

@@ -1024,6 +1024,369 @@ static void test_set_limit(void **state)
 	ig_cidr_set_free(set);
 }
 
+/*
+ * ---- large differential test ----
+ *
+ * 20,000 prefixes (IPv4, IPv6, IPv4-mapped) against a reference written apart
+ * from cidr.c: per family and length a sorted array of network bytes, and a
+ * probe matches when its own network at some listed length is in that array
+ * (bsearch over memcmp).  The set switches to its bucket table once a family
+ * holds a few thousand nodes, so checking at several sizes covers both forms
+ * and the rebuild between them.  The sorted reference is itself checked
+ * against the bit-by-bit linear ref_match on a sample of probes.
+ */
+
+struct ref_tab {
+	uint8_t (*net[2][129])[16]; /* [v6][len]: sorted networks */
+	size_t n[2][129];
+};
+
+static const uint8_t ref_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+static int cmp16(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+/* ::ffff:a.b.c.d becomes a.b.c.d (addresses and /96-or-longer prefixes). */
+static struct ig_addr ref_canon_addr(struct ig_addr a)
+{
+	if (a.family == 6 && memcmp(a.b, ref_mapped, 12) == 0) {
+		uint8_t v4[4];
+
+		memcpy(v4, a.b + 12, 4);
+		memset(a.b, 0, 16);
+		memcpy(a.b, v4, 4);
+		a.family = 4;
+	}
+	return a;
+}
+
+static struct ig_cidr ref_canon(struct ig_cidr c)
+{
+	if (c.addr.family == 6 && c.prefix >= 96 && memcmp(c.addr.b, ref_mapped, 12) == 0) {
+		c.addr = ref_canon_addr(c.addr);
+		c.prefix -= 96;
+	}
+	return c;
+}
+
+static void ref_tab_build(struct ref_tab *r, const struct ig_cidr *canon, size_t n)
+{
+	size_t fill[2][129];
+
+	memset(r, 0, sizeof(*r));
+	memset(fill, 0, sizeof(fill));
+	for (size_t i = 0; i < n; i++)
+		r->n[canon[i].addr.family == 6][canon[i].prefix]++;
+	for (int f = 0; f < 2; f++)
+		for (int l = 0; l < 129; l++) {
+			if (r->n[f][l] == 0)
+				continue;
+			r->net[f][l] = calloc(r->n[f][l], 16);
+			assert_non_null(r->net[f][l]);
+		}
+	for (size_t i = 0; i < n; i++) {
+		int f = canon[i].addr.family == 6;
+		unsigned l = canon[i].prefix;
+		uint8_t *dst = r->net[f][l][fill[f][l]++];
+
+		memcpy(dst, canon[i].addr.b, 16);
+		clear_host_bits(dst, 16, l);
+	}
+	for (int f = 0; f < 2; f++)
+		for (int l = 0; l < 129; l++)
+			if (r->n[f][l] > 1)
+				qsort(r->net[f][l], r->n[f][l], 16, cmp16);
+}
+
+static void ref_tab_free(struct ref_tab *r)
+{
+	for (int f = 0; f < 2; f++)
+		for (int l = 0; l < 129; l++)
+			free(r->net[f][l]);
+	memset(r, 0, sizeof(*r));
+}
+
+static int ref_tab_match(const struct ref_tab *r, const struct ig_addr *probe)
+{
+	struct ig_addr a = ref_canon_addr(*probe);
+	int f = a.family == 6;
+	unsigned maxbits = f ? 128 : 32;
+
+	if (a.family != 4 && a.family != 6)
+		return 0;
+	for (unsigned l = 0; l <= maxbits; l++) {
+		uint8_t key[16];
+
+		if (r->n[f][l] == 0)
+			continue;
+		memcpy(key, a.b, 16);
+		clear_host_bits(key, 16, l);
+		if (bsearch(key, r->net[f][l], r->n[f][l], 16, cmp16) != NULL)
+			return 1;
+	}
+	return 0;
+}
+
+/* First two bytes from a small pool half the time: deep, nested subtries. */
+static const uint8_t diff_pool[4][2] = {{10, 0}, {192, 168}, {0x20, 0x01}, {172, 16}};
+
+/*
+ * A random prefix in the form given to ig_cidr_set_add: IPv4, IPv6 or
+ * ::ffff:a.b.c.d/(96+N).  Short prefixes are rare so that the set does not
+ * cover nearly everything; length 16 (the bucket boundary) is common.
+ */
+static struct ig_cidr diff_prefix(void)
+{
+	struct ig_cidr c;
+	unsigned kind = rng_below(10), r = rng_below(1000);
+	int v6 = kind >= 4 && kind < 8, mapped = kind >= 8;
+
+	memset(&c, 0, sizeof(c));
+	for (int i = 0; i < 16; i++)
+		c.addr.b[i] = (uint8_t)rng();
+	if (rng_below(2)) {
+		const uint8_t *p = diff_pool[rng_below(4)];
+
+		c.addr.b[0] = p[0];
+		c.addr.b[1] = p[1];
+	}
+	if (v6) {
+		c.addr.family = 6;
+		if (rng_below(4) != 0)
+			c.addr.b[0] = (uint8_t)(0x20 | (c.addr.b[0] & 0x0f));
+		if (memcmp(c.addr.b, ref_mapped, 12) == 0)
+			c.addr.b[0] = 0x20;
+		c.prefix = r < 2     ? 4 + rng_below(12)
+		           : r < 60  ? 16
+		           : r < 150 ? 128
+		                     : 17 + rng_below(112);
+		clear_host_bits(c.addr.b, 16, c.prefix);
+		return c;
+	}
+	memset(c.addr.b + 4, 0, 12);
+	c.prefix = r < 2 ? 8 + rng_below(8) : r < 60 ? 16 : r < 150 ? 32 : 17 + rng_below(16);
+	clear_host_bits(c.addr.b, 4, c.prefix);
+	c.addr.family = 4;
+	if (mapped) {
+		memmove(c.addr.b + 12, c.addr.b, 4);
+		memcpy(c.addr.b, ref_mapped, 12);
+		c.addr.family = 6;
+		c.prefix += 96;
+	}
+	return c;
+}
+
+/* Mapped form of an IPv4 address. */
+static struct ig_addr as_mapped(const struct ig_addr *a)
+{
+	struct ig_addr m;
+
+	memset(&m, 0, sizeof(m));
+	m.family = 6;
+	memcpy(m.b, ref_mapped, 12);
+	memcpy(m.b + 12, a->b, 4);
+	return m;
+}
+
+/* A probe: random, inside a listed prefix, or on or just past its edges. */
+static struct ig_addr diff_probe(const struct ig_cidr *canon, size_t n)
+{
+	struct ig_addr a;
+	unsigned kind = rng_below(8);
+
+	memset(&a, 0, sizeof(a));
+	if (kind < 3) {
+		a.family = kind == 0 ? 6 : 4;
+		for (int i = 0; i < (kind == 0 ? 16 : 4); i++)
+			a.b[i] = (uint8_t)rng();
+		if (rng_below(2)) {
+			const uint8_t *p = diff_pool[rng_below(4)];
+
+			a.b[0] = p[0];
+			a.b[1] = p[1];
+		}
+	} else {
+		const struct ig_cidr *c = &canon[rng_below((unsigned)n)];
+		unsigned maxbits = c->addr.family == 4 ? 32 : 128;
+
+		a = c->addr;
+		for (unsigned i = c->prefix; i < maxbits; i++) {
+			int one = kind == 3 ? 0 : kind == 4 ? 1 : (int)(rng() & 1);
+
+			if (one)
+				a.b[i / 8] |= (uint8_t)(0x80u >> (i % 8));
+		}
+		/* Half of kinds 3..5 and all of 7: step just outside (flip the last bit). */
+		if ((kind == 7 || (kind < 6 && rng_below(2))) && c->prefix > 0) {
+			unsigned bit = c->prefix - 1;
+
+			a.b[bit / 8] ^= (uint8_t)(0x80u >> (bit % 8));
+		}
+	}
+	if (a.family == 4 && rng_below(4) == 0)
+		return as_mapped(&a);
+	return a;
+}
+
+static void test_set_large_vs_reference(void **state)
+{
+	enum { NPREFIX = 20000, NPROBE_FINAL = 200000, NPROBE_STEP = 10000, NLINEAR = 2000 };
+	static const size_t checkpoints[] = {100,  2000, 3000,  4000,   5000,
+	                                     6000, 8000, 12000, NPREFIX};
+	struct ig_cidr *given = calloc(NPREFIX, sizeof(*given));
+	struct ig_cidr *canon = calloc(NPREFIX, sizeof(*canon));
+	struct ig_cidr_set *set = NULL;
+	size_t n = 0, cp = 0, added = 0;
+	long checked = 0, matched = 0, refused = 0;
+	(void)state;
+
+	assert_non_null(given);
+	assert_non_null(canon);
+	rng_state = 0xd1ff5e7d1ff5e7ULL;
+	assert_int_equal(ig_cidr_set_new(&set), 0);
+	while (n < NPREFIX) {
+		struct ig_cidr c =
+		        rng_below(50) == 0 && n > 0 ? given[rng_below((unsigned)n)] : diff_prefix();
+
+		/* Now and then a refused form (host bits set): the set must not change. */
+		if (rng_below(100) == 0 && c.prefix > 0) {
+			struct ig_cidr bad = c;
+
+			if (bad.addr.family == 6 && memcmp(bad.addr.b, ref_mapped, 12) == 0 &&
+			    rng_below(2) == 0) {
+				bad.prefix =
+				        95; /* mapped shorter than /96: the ffff is host bits */
+			} else {
+				bad.addr.b[(bad.prefix - 1) / 8] |= 0x01;
+				bad.prefix -= 1;
+			}
+			assert_int_equal(ig_cidr_set_add(set, &bad), IG_ERR_INVAL);
+			refused++;
+		}
+		assert_int_equal(ig_cidr_set_add(set, &c), 0);
+		added++;
+		given[n] = c;
+		canon[n] = ref_canon(c);
+		n++;
+		if (n != checkpoints[cp])
+			continue;
+		cp++;
+		{
+			struct ref_tab ref;
+			long probes = n == NPREFIX ? NPROBE_FINAL : NPROBE_STEP;
+
+			ref_tab_build(&ref, canon, n);
+			for (long p = 0; p < probes; p++) {
+				struct ig_addr a = diff_probe(canon, n);
+				int want = ref_tab_match(&ref, &a);
+
+				if (p < NLINEAR) {
+					struct ig_addr ca = ref_canon_addr(a);
+
+					if (ref_match(canon, n, &ca) != want)
+						fail_msg("the two references disagree at n %zu", n);
+				}
+				if (ig_cidr_set_match(set, &a) != want)
+					fail_msg("n %zu probe %ld: want %d", n, p, want);
+				checked++;
+				matched += want;
+			}
+			/* Every listed network and last address is inside. */
+			for (size_t i = 0; i < n; i++) {
+				struct ig_addr last = canon[i].addr;
+
+				assert_int_equal(ig_cidr_set_match(set, &given[i].addr), 1);
+				for (unsigned b = canon[i].prefix;
+				     b < (last.family == 4 ? 32u : 128u); b++)
+					last.b[b / 8] |= (uint8_t)(0x80u >> (b % 8));
+				assert_int_equal(ig_cidr_set_match(set, &last), 1);
+			}
+			ref_tab_free(&ref);
+		}
+	}
+	assert_int_equal(cp, sizeof(checkpoints) / sizeof(checkpoints[0]));
+	assert_int_equal(ig_cidr_set_count(set), added);
+	assert_true(refused > 50);
+	assert_true(matched > checked / 5);
+	assert_true(matched < checked - checked / 5);
+	printf("# large set vs reference: %zu prefixes, %ld probes, %ld matched, %ld refused\n", n,
+	       checked, matched, refused);
+	ig_cidr_set_free(set);
+	free(given);
+	free(canon);
+}
+
+/*
+ * Big set (bucket table), then short and covering prefixes added after the
+ * switch: they live apart from the buckets and must still win.
+ */
+static void test_set_large_short_after(void **state)
+{
+	struct ig_cidr_set *set = NULL;
+	struct ig_cidr c;
+	(void)state;
+
+	assert_int_equal(ig_cidr_set_new(&set), 0);
+	for (unsigned i = 0; i < 20000; i++) {
+		memset(&c, 0, sizeof(c));
+		c.addr = addr4(11, (uint8_t)(i >> 8), (uint8_t)i, 7);
+		c.prefix = 32;
+		assert_int_equal(ig_cidr_set_add(set, &c), 0);
+		c.addr.family = 6;
+		memset(c.addr.b, 0, 16);
+		c.addr.b[0] = 0x20;
+		c.addr.b[1] = (uint8_t)(i >> 8);
+		c.addr.b[2] = (uint8_t)i;
+		c.addr.b[15] = 1;
+		c.prefix = 128;
+		assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	}
+	assert_int_equal(match_s(set, "11.0.5.7"), 1);
+	assert_int_equal(match_s(set, "11.0.5.8"), 0);
+	assert_int_equal(match_s(set, "11.255.255.7"), 0);
+	assert_int_equal(match_s(set, "::ffff:11.0.5.7"), 1);
+	assert_int_equal(match_s(set, "2000:500::1"), 1);
+	assert_int_equal(match_s(set, "2000:500::2"), 0);
+	assert_int_equal(match_s(set, "10.1.2.3"), 0);
+	c = C("10.0.0.0/8");
+	assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	assert_int_equal(match_s(set, "10.1.2.3"), 1);
+	assert_int_equal(match_s(set, "9.255.255.255"), 0);
+	assert_int_equal(match_s(set, "11.0.5.8"), 0);
+	c = C("11.0.0.0/15"); /* covers buckets 11.0 and 11.1, not 11.2 */
+	assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	assert_int_equal(match_s(set, "11.0.5.8"), 1);
+	assert_int_equal(match_s(set, "11.1.200.200"), 1);
+	assert_int_equal(match_s(set, "11.2.0.8"), 0);
+	assert_int_equal(match_s(set, "11.2.0.7"), 1);
+	c = C("11.2.0.0/16"); /* exactly one bucket */
+	assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	assert_int_equal(match_s(set, "11.2.0.8"), 1);
+	assert_int_equal(match_s(set, "11.3.0.8"), 0);
+	c = C("11.3.0.0/17"); /* inside one bucket, above its /32s */
+	assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	assert_int_equal(match_s(set, "11.3.127.255"), 1);
+	assert_int_equal(match_s(set, "11.3.128.0"), 0);
+	assert_int_equal(match_s(set, "::1"), 0);
+	assert_int_equal(match_s(set, "2001::1"), 1); /* listed: i = 256 */
+	assert_int_equal(match_s(set, "3001::1"), 0);
+	c = C("3000::/15");
+	assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	assert_int_equal(match_s(set, "3001::1"), 1);
+	assert_int_equal(match_s(set, "3002::1"), 0);
+	assert_int_equal(match_s(set, "1.2.3.4"), 0);
+	c = C("0.0.0.0/0");
+	assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	assert_int_equal(match_s(set, "1.2.3.4"), 1);
+	assert_int_equal(match_s(set, "::ffff:1.2.3.4"), 1);
+	assert_int_equal(match_s(set, "3002::1"), 0);
+	assert_int_equal(match_s(set, "::1.2.3.4"), 0);
+	assert_int_equal(ig_cidr_set_count(set), 40006);
+	ig_cidr_set_free(set);
+}
+
 /* ---- timing (printed, not asserted) ---- */
 
 static double now_ns(void)
@@ -1136,6 +1499,8 @@ int main(void)
 	        cmocka_unit_test(test_set_order_and_edges),
 	        cmocka_unit_test(test_set_vs_reference),
 	        cmocka_unit_test(test_set_limit),
+	        cmocka_unit_test(test_set_large_vs_reference),
+	        cmocka_unit_test(test_set_large_short_after),
 	        cmocka_unit_test(test_set_timing),
 	};
 
