@@ -101,7 +101,9 @@ int ig_cidr_contains(const struct ig_cidr *cidr, const struct ig_addr *addr);
  * so a lookup visits about log2(n) nodes.  The set only answers "is addr in
  * any prefix": a prefix inside one already present adds no node, and a
  * prefix that covers others replaces them.  Each add uses at most two nodes
- * of 32 bytes from a per-family array, so memory is O(count).
+ * of 32 bytes from a per-family array, so memory is O(count).  Once a family
+ * holds a few thousand nodes it also gets a 256 KiB table of subtries keyed
+ * by the first 16 address bits, so a lookup in a big set starts below them.
  */
 struct ig_cidr_set;
 
