@@ -182,29 +182,40 @@ static void addr_normalise(struct ig_addr *a)
  * name's letters g-z, '%' of a zone id, brackets, spaces, signs, NUL) is
  * refused here, before inet_pton.
  */
-static int is_literal_char(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
-	       c == ':' || c == '.';
-}
+#define CH_LIT 1u   /* may appear in a literal */
+#define CH_COLON 2u /* ':' (so the text is IPv6) */
+
+static const uint8_t char_class[256] = {
+        ['0'] = CH_LIT, ['1'] = CH_LIT, ['2'] = CH_LIT, ['3'] = CH_LIT,
+        ['4'] = CH_LIT, ['5'] = CH_LIT, ['6'] = CH_LIT, ['7'] = CH_LIT,
+        ['8'] = CH_LIT, ['9'] = CH_LIT, ['a'] = CH_LIT, ['b'] = CH_LIT,
+        ['c'] = CH_LIT, ['d'] = CH_LIT, ['e'] = CH_LIT, ['f'] = CH_LIT,
+        ['A'] = CH_LIT, ['B'] = CH_LIT, ['C'] = CH_LIT, ['D'] = CH_LIT,
+        ['E'] = CH_LIT, ['F'] = CH_LIT, ['.'] = CH_LIT, [':'] = CH_LIT | CH_COLON,
+};
 
 /* Parse exactly len bytes into *out, not normalised; *out zeroed first. */
 static int parse_raw(const char *s, size_t len, struct ig_addr *out)
 {
 	char buf[IG_ADDRSTRLEN];
-	int v6 = 0;
+	unsigned all = CH_LIT, any = 0;
+	int v6;
 
 	memset(out, 0, sizeof(*out));
 	if (len == 0 || len > ADDR_MAXLEN)
 		return IG_ERR_PARSE;
+	/* Copy and classify in one pass, without a branch per byte. */
 	for (size_t i = 0; i < len; i++) {
-		if (!is_literal_char(s[i]))
-			return IG_ERR_PARSE;
-		if (s[i] == ':')
-			v6 = 1;
+		unsigned c = char_class[(unsigned char)s[i]];
+
+		all &= c;
+		any |= c;
+		buf[i] = s[i];
 	}
-	memcpy(buf, s, len);
+	if ((all & CH_LIT) == 0)
+		return IG_ERR_PARSE;
 	buf[len] = '\0';
+	v6 = (any & CH_COLON) != 0;
 	if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, out->b) != 1) {
 		memset(out, 0, sizeof(*out));
 		return IG_ERR_PARSE;

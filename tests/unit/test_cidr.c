@@ -3,6 +3,7 @@
  * prefix edges, IPv4-mapped normalisation, family separation, the set
  * against a brute-force reference, and a timing printed as TAP comments.
  */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1387,6 +1388,219 @@ static void test_set_large_short_after(void **state)
 	ig_cidr_set_free(set);
 }
 
+/*
+ * ---- parser differential ----
+ *
+ * The parser's rules restated plainly (a character whitelist, inet_pton, the
+ * prefix-length and host-bit rules, ::ffff:0:0/96 normalisation) and compared
+ * with ig_addr_parse_len / ig_cidr_parse_len on a million random strings
+ * drawn mostly from the characters a literal may hold, so that many parse:
+ * same return code, same output bytes.
+ */
+
+static int ref_raw(const char *s, size_t len, struct ig_addr *out)
+{
+	char buf[64];
+	int v6 = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len > IG_ADDRSTRLEN - 1)
+		return IG_ERR_PARSE;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\0' || strchr("0123456789abcdefABCDEF:.", s[i]) == NULL)
+			return IG_ERR_PARSE;
+		v6 |= s[i] == ':';
+	}
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, buf, out->b) != 1) {
+		memset(out, 0, sizeof(*out));
+		return IG_ERR_PARSE;
+	}
+	out->family = v6 ? 6 : 4;
+	return 0;
+}
+
+static int ref_addr_parse(const char *s, size_t len, struct ig_addr *out)
+{
+	int r = ref_raw(s, len, out);
+
+	if (r == 0)
+		*out = ref_canon_addr(*out);
+	return r;
+}
+
+static int ref_cidr_parse(const char *s, size_t len, struct ig_cidr *out)
+{
+	const char *slash;
+	size_t alen;
+	unsigned maxbits, v = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (len == 0 || len > IG_CIDRSTRLEN - 1)
+		return IG_ERR_PARSE;
+	slash = memchr(s, '/', len);
+	alen = slash ? (size_t)(slash - s) : len;
+	if ((r = ref_raw(s, alen, &out->addr)) != 0) {
+		memset(out, 0, sizeof(*out));
+		return r;
+	}
+	maxbits = out->addr.family == 4 ? 32 : 128;
+	if (slash == NULL) {
+		v = maxbits;
+	} else {
+		const char *p = slash + 1;
+		size_t plen = len - alen - 1;
+
+		if (plen == 0 || plen > 3 || (plen > 1 && p[0] == '0'))
+			goto bad;
+		for (size_t i = 0; i < plen; i++) {
+			if (p[i] < '0' || p[i] > '9')
+				goto bad;
+			v = v * 10 + (unsigned)(p[i] - '0');
+		}
+		if (v > maxbits)
+			goto bad;
+	}
+	for (unsigned i = v; i < maxbits; i++)
+		if (ref_bit(out->addr.b, i)) {
+			memset(out, 0, sizeof(*out));
+			return IG_ERR_INVAL;
+		}
+	out->prefix = v;
+	*out = ref_canon(*out);
+	return 0;
+bad:
+	memset(out, 0, sizeof(*out));
+	return IG_ERR_PARSE;
+}
+
+static size_t put(char *buf, size_t n, size_t cap, const char *p)
+{
+	size_t l = strlen(p);
+
+	if (n + l >= cap)
+		return n;
+	memcpy(buf + n, p, l);
+	return n + l;
+}
+
+/*
+ * A random string, mostly address-like: a dotted quad or colon groups (with
+ * or without "::" and a trailing quad) built from edge-case pieces, an
+ * optional "/LEN", then a few random byte edits.
+ */
+static size_t parse_fuzz_string(char *buf, size_t cap)
+{
+	static const char *const num[] = {"0",   "1",   "9",   "00",   "01",  "10",
+	                                  "25",  "99",  "100", "199",  "249", "255",
+	                                  "256", "099", "300", "1000", "0255"};
+	static const char *const hex[] = {"0",    "1",    "a",    "F",     "ff",   "fff",
+	                                  "ffff", "FfFf", "0000", "00000", "abcd", "12345",
+	                                  "db8",  "2001", "g",    ""};
+	static const char *const len[] = {"/0",  "/1",  "/8",  "/16",  "/24",  "/32",   "/33",
+	                                  "/64", "/95", "/96", "/100", "/127", "/128",  "/129",
+	                                  "/00", "/01", "/-1", "/+8",  "/",    "/1000", "/8 "};
+	static const char edit[] = "0123456789abcdefABCDEF:./ %g\0\xff";
+	size_t n = 0;
+	unsigned kind = rng_below(3);
+
+	if (kind == 0 || kind == 2) {
+		if (kind == 2) { /* IPv6 */
+			unsigned groups = rng_below(9), gap = rng_below(10);
+
+			for (unsigned g = 0; g < groups; g++) {
+				if (g == gap)
+					n = put(buf, n, cap, "::");
+				else if (g > 0)
+					n = put(buf, n, cap, ":");
+				n = put(buf, n, cap, hex[rng_below(sizeof(hex) / sizeof(hex[0]))]);
+			}
+			if (gap >= groups && rng_below(3) == 0)
+				n = put(buf, n, cap, "::");
+			if (rng_below(4) != 0)
+				goto prefix;
+			n = put(buf, n, cap, rng_below(2) ? "::ffff:" : ":");
+		}
+		for (unsigned q = 0, nq = 3 + rng_below(3) - 1 + (rng_below(4) == 0); q < nq; q++) {
+			if (q > 0)
+				n = put(buf, n, cap, ".");
+			n = put(buf, n, cap, num[rng_below(sizeof(num) / sizeof(num[0]))]);
+		}
+	} else {
+		n = put(buf, n, cap, rng_below(2) ? "::ffff:" : "");
+		for (unsigned q = 0; q < 4; q++) {
+			if (q > 0)
+				n = put(buf, n, cap, ".");
+			n = put(buf, n, cap, num[rng_below(7)]);
+		}
+	}
+prefix:
+	if (rng_below(2))
+		n = put(buf, n, cap, len[rng_below(sizeof(len) / sizeof(len[0]))]);
+	for (unsigned e = rng_below(4); e > 0 && rng_below(2) == 0; e--) {
+		char c = edit[rng_below(sizeof(edit) - 1)];
+		size_t at = n == 0 ? 0 : rng_below((unsigned)n + 1);
+
+		switch (rng_below(3)) {
+		case 0: /* replace */
+			if (at < n)
+				buf[at] = c;
+			break;
+		case 1: /* insert */
+			if (n + 1 < cap) {
+				memmove(buf + at + 1, buf + at, n - at);
+				buf[at] = c;
+				n++;
+			}
+			break;
+		default: /* delete */
+			if (at < n) {
+				memmove(buf + at, buf + at + 1, n - at - 1);
+				n--;
+			}
+			break;
+		}
+	}
+	return n;
+}
+
+static void test_parse_vs_reference(void **state)
+{
+	enum { N = 1000000 };
+	long ok_addr = 0, ok_cidr = 0;
+	(void)state;
+
+	rng_state = 0x9a25e9a25e9a25eULL;
+	for (long i = 0; i < N; i++) {
+		char buf[64];
+		size_t len = parse_fuzz_string(buf, sizeof(buf));
+		struct ig_addr a, ra;
+		struct ig_cidr c, rc;
+		int r1, r2;
+
+		memset(&a, 0xa5, sizeof(a));
+		memset(&c, 0xa5, sizeof(c));
+		r1 = ig_addr_parse_len(buf, len, &a);
+		r2 = ref_addr_parse(buf, len, &ra);
+		if (r1 != r2 || memcmp(&a, &ra, sizeof(a)) != 0)
+			fail_msg("addr %ld: %d vs %d for \"%.*s\"", i, r1, r2, (int)len, buf);
+		ok_addr += r1 == 0;
+		r1 = ig_cidr_parse_len(buf, len, &c);
+		r2 = ref_cidr_parse(buf, len, &rc);
+		if (r1 != r2 || memcmp(&c, &rc, sizeof(c)) != 0)
+			fail_msg("cidr %ld: %d vs %d for \"%.*s\"", i, r1, r2, (int)len, buf);
+		ok_cidr += r1 == 0;
+	}
+	/* Both answers must be common, or the comparison proves little. */
+	assert_true(ok_addr > N / 50);
+	assert_true(ok_cidr > N / 50);
+	assert_true(ok_cidr < N / 2);
+	printf("# parse vs reference: %d strings, %ld addresses, %ld prefixes parsed\n", N, ok_addr,
+	       ok_cidr);
+}
+
 /* ---- timing (printed, not asserted) ---- */
 
 static double now_ns(void)
@@ -1499,6 +1713,7 @@ int main(void)
 	        cmocka_unit_test(test_set_order_and_edges),
 	        cmocka_unit_test(test_set_vs_reference),
 	        cmocka_unit_test(test_set_limit),
+	        cmocka_unit_test(test_parse_vs_reference),
 	        cmocka_unit_test(test_set_large_vs_reference),
 	        cmocka_unit_test(test_set_large_short_after),
 	        cmocka_unit_test(test_set_timing),
