@@ -448,9 +448,13 @@ static void trie_free(struct trie *t)
 	t->bucket = NULL;
 }
 
-/* Prefault [p + from, p + to) for writing, page-aligned inward; best effort. */
+/*
+ * Prefault [p + from, p + to) for writing, page-aligned inward; best effort
+ * (before Linux 5.14 madvise refuses it and pages fault in one by one).
+ */
 static void prefault(void *p, size_t from, size_t to)
 {
+#ifdef MADV_POPULATE_WRITE
 	long pg = sysconf(_SC_PAGESIZE);
 	size_t page = pg > 0 ? (size_t)pg : 4096u;
 
@@ -458,6 +462,11 @@ static void prefault(void *p, size_t from, size_t to)
 	to = to / page * page;
 	if (to > from)
 		(void)madvise((char *)p + from, to - from, MADV_POPULATE_WRITE);
+#else
+	(void)p;
+	(void)from;
+	(void)to;
+#endif
 }
 
 /* t->n grown to cap nodes (cap > t->cap), or NULL with t->n untouched. */

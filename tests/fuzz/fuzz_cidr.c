@@ -210,22 +210,68 @@ static void check_cidr_text(const char *s, const uint8_t *raw, size_t rawlen)
 
 /* ---- binary records: set vs reference ---- */
 
-enum { REC = 18, MAXPFX = 64 };
+enum { REC = 18, MAXPFX = 64, NFILL = 2100 };
+
+/*
+ * Filler: NFILL host prefixes per family (240.0.x.y and fc00::x:y, x:y below
+ * NFILL), enough for the set to switch to its bucket table, so the fuzzed
+ * prefixes and probes also meet that form and the rebuild.
+ */
+static void add_filler(struct ig_cidr_set *set)
+{
+	for (unsigned i = 0; i < NFILL; i++) {
+		struct ig_cidr c;
+
+		memset(&c, 0, sizeof(c));
+		c.addr.family = 4;
+		c.addr.b[0] = 240;
+		c.addr.b[2] = (uint8_t)(i >> 8);
+		c.addr.b[3] = (uint8_t)i;
+		c.prefix = 32;
+		CHECK(ig_cidr_set_add(set, &c) == 0);
+		memset(&c, 0, sizeof(c));
+		c.addr.family = 6;
+		c.addr.b[0] = 0xfc;
+		c.addr.b[14] = (uint8_t)(i >> 8);
+		c.addr.b[15] = (uint8_t)i;
+		c.prefix = 128;
+		CHECK(ig_cidr_set_add(set, &c) == 0);
+	}
+}
+
+static int in_filler(const struct ig_addr *addr)
+{
+	struct ig_addr a = ref_norm(*addr);
+
+	if (a.family == 4)
+		return a.b[0] == 240 && a.b[1] == 0 && (a.b[2] << 8 | a.b[3]) < NFILL;
+	return a.b[0] == 0xfc && all_zero(a.b + 1, 13) && (a.b[14] << 8 | a.b[15]) < NFILL;
+}
 
 /*
  * Record: kind, len, 16 address bytes.  kind bit 0: prefix (1) or probe (0);
- * bit 1: IPv6; bit 2: write an IPv6 record in mapped form.
+ * bit 1: IPv6; bit 2: write an IPv6 record in mapped form.  Bits 3 and 7 of the
+ * first record: add the filler before record (its len byte) % (count + 1).
  */
 static void check_set_binary(const uint8_t *data, size_t size)
 {
 	struct ig_cidr list[MAXPFX];
 	struct ig_cidr_set *set = NULL;
-	size_t n = 0;
+	size_t n = 0, nrec = size / REC, fill_at = SIZE_MAX, filled = 0;
 
+	if (nrec > 0 && (data[0] & 0x88) == 0x88)
+		fill_at = data[1] % (nrec + 1);
 	CHECK(ig_cidr_set_new(&set) == 0);
-	for (size_t off = 0; off + REC <= size; off += REC) {
+	for (size_t off = 0; off + REC <= size + REC; off += REC) {
 		const uint8_t *r = data + off;
 		struct ig_addr a;
+
+		if (off / REC == fill_at) {
+			add_filler(set);
+			filled = 2 * NFILL;
+		}
+		if (off + REC > size)
+			break;
 
 		memset(&a, 0, sizeof(a));
 		a.family = (r[0] & 2) ? 6 : 4;
@@ -253,7 +299,7 @@ static void check_set_binary(const uint8_t *data, size_t size)
 			continue;
 		}
 		{
-			int want = 0;
+			int want = filled > 0 && in_filler(&a);
 
 			for (size_t i = 0; i < n && !want; i++)
 				want = ref_contains(&list[i], &a);
@@ -262,7 +308,17 @@ static void check_set_binary(const uint8_t *data, size_t size)
 	}
 	for (size_t i = 0; i < n; i++)
 		CHECK(ig_cidr_set_match(set, &list[i].addr) == 1);
-	CHECK(ig_cidr_set_count(set) == n);
+	if (filled > 0) {
+		struct ig_addr a;
+
+		memset(&a, 0, sizeof(a));
+		a.family = 4;
+		a.b[0] = 240;
+		a.b[2] = (NFILL - 1) >> 8;
+		a.b[3] = (NFILL - 1) & 0xff;
+		CHECK(ig_cidr_set_match(set, &a) == 1);
+	}
+	CHECK(ig_cidr_set_count(set) == n + filled);
 	ig_cidr_set_free(set);
 }
 
