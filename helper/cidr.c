@@ -11,11 +11,16 @@
  * node array addressed by 32-bit indexes.  It answers membership only, so a
  * terminal node never needs children: anything below it is already covered.
  *
- * A large trie is split by its first BUCKET_BITS bits: once a family holds
+ * A large trie is split by BUCKET_BITS of its key bits: once a family holds
  * BUCKET_AT nodes, its prefixes are rebuilt into a table of 2^BUCKET_BITS
- * subtrie roots (prefixes shorter than BUCKET_BITS stay in the one root
- * trie).  A lookup or an insert then starts about 16 levels down, which is
- * where a 100,000-prefix load spent its time: one cache miss per level.
+ * subtrie roots (prefixes too short to cover those bits stay in the one
+ * root trie).  A lookup or an insert then starts about 16 levels down, which
+ * is where a 100,000-prefix load spent its time: one cache miss per level.
+ * IPv4 uses bits 0..15; IPv6 bits 3..18, since unicast in use is all
+ * 2000::/3 and its first three bits tell prefixes apart no more than a
+ * bucket would.  The subtrie in a bucket is an ordinary trie (keys in it
+ * agree on the bucket's bits, whatever they hold elsewhere), so which bits
+ * index the table only decides how well it spreads, not what matches.
  * Small sets never get the table, so their lookups are unchanged.
  */
 #include <arpa/inet.h>
@@ -36,8 +41,10 @@
 /* Each add uses at most two nodes; see trie_insert. */
 #define NODES_PER_ADD 2u
 #define NODE_MAX ((uint32_t)IG_CIDR_SET_MAX * NODES_PER_ADD + 1u)
-/* Bucket table: first BUCKET_BITS key bits, built at BUCKET_AT nodes. */
+/* Bucket table: BUCKET_BITS key bits from bit BUCKET_SKIP4/6, built at BUCKET_AT nodes. */
 #define BUCKET_BITS 16u
+#define BUCKET_SKIP4 0u
+#define BUCKET_SKIP6 3u
 #define BUCKET_N (1u << BUCKET_BITS)
 #define BUCKET_AT 4096u
 /*
@@ -66,11 +73,13 @@ struct node {
 struct trie {
 	struct node *n;
 	uint32_t used, cap;
-	uint32_t root;    /* every prefix; with bucket, only those < BUCKET_BITS */
+	uint32_t root;    /* every prefix; with bucket, only those < bucket_len */
 	uint32_t *bucket; /* NULL or BUCKET_N subtrie roots (NIL when empty) */
 	unsigned maxbits;
-	int nobucket; /* building the table failed once: stay a plain trie */
-	int mapped;   /* n is an mmap of cap nodes, else malloc'd (or NULL) */
+	unsigned bucket_shift; /* key.hi >> bucket_shift, low BUCKET_BITS: the bucket */
+	unsigned bucket_len;   /* shortest prefix that fixes all the bucket's bits */
+	int nobucket;          /* building the table failed once: stay a plain trie */
+	int mapped;            /* n is an mmap of cap nodes, else malloc'd (or NULL) */
 };
 
 struct ig_cidr_set {
@@ -427,12 +436,17 @@ int ig_cidr_contains(const struct ig_cidr *cidr, const struct ig_addr *addr)
 
 static void trie_init(struct trie *t, unsigned maxbits)
 {
+	unsigned skip;
+
 	t->n = NULL;
 	t->used = 0;
 	t->cap = 0;
 	t->root = NIL;
 	t->bucket = NULL;
 	t->maxbits = maxbits;
+	skip = maxbits == 32 ? BUCKET_SKIP4 : BUCKET_SKIP6;
+	t->bucket_len = skip + BUCKET_BITS;
+	t->bucket_shift = 64u - t->bucket_len;
 	t->nobucket = 0;
 	t->mapped = 0;
 }
@@ -534,11 +548,16 @@ static uint32_t node_new(struct trie *t, struct key k, unsigned len, int term)
 	return i;
 }
 
+static uint32_t bucket_of(const struct trie *t, struct key k)
+{
+	return (uint32_t)(k.hi >> t->bucket_shift) & (BUCKET_N - 1u);
+}
+
 /* Where k/len's subtrie hangs: a bucket, or the root for short prefixes. */
 static uint32_t *trie_slot(struct trie *t, struct key k, unsigned len)
 {
-	if (t->bucket != NULL && len >= BUCKET_BITS)
-		return &t->bucket[k.hi >> (64 - BUCKET_BITS)];
+	if (t->bucket != NULL && len >= t->bucket_len)
+		return &t->bucket[bucket_of(t, k)];
 	return &t->root;
 }
 
@@ -549,8 +568,8 @@ static uint32_t *trie_slot(struct trie *t, struct key k, unsigned len)
  * array to two nodes per add rather than something smaller.  Every prefix
  * ever added is covered by some terminal node of the array (reachable or
  * cut off), which is what lets trie_bucketize rebuild from the array alone.
- * In a bucket all keys share the bucket's BUCKET_BITS bits, so every node
- * below it is at least that long and never straddles two buckets.
+ * A prefix goes to a bucket only if it fixes all the bucket's bits, so every
+ * address it contains looks in that same bucket.
  */
 static void trie_insert(struct trie *t, struct key k, unsigned len)
 {
@@ -665,7 +684,7 @@ static int trie_match(const struct trie *t, struct key k)
 		return trie_walk(t, t->root, k);
 	if (t->root != NIL && trie_walk(t, t->root, k))
 		return 1;
-	return trie_walk(t, t->bucket[k.hi >> (64 - BUCKET_BITS)], k);
+	return trie_walk(t, t->bucket[bucket_of(t, k)], k);
 }
 
 int ig_cidr_set_new(struct ig_cidr_set **out)

@@ -1160,14 +1160,17 @@ static struct ig_cidr diff_prefix(void)
 		if (memcmp(c.addr.b, ref_mapped, 12) == 0)
 			c.addr.b[0] = 0x20;
 		c.prefix = r < 2     ? 4 + rng_below(12)
-		           : r < 60  ? 16
+		           : r < 60  ? 16 + rng_below(4)
 		           : r < 150 ? 128
 		                     : 17 + rng_below(112);
 		clear_host_bits(c.addr.b, 16, c.prefix);
 		return c;
 	}
 	memset(c.addr.b + 4, 0, 12);
-	c.prefix = r < 2 ? 8 + rng_below(8) : r < 60 ? 16 : r < 150 ? 32 : 17 + rng_below(16);
+	c.prefix = r < 2     ? 8 + rng_below(8)
+	           : r < 60  ? 15 + rng_below(2)
+	           : r < 150 ? 32
+	                     : 17 + rng_below(16);
 	clear_host_bits(c.addr.b, 4, c.prefix);
 	c.addr.family = 4;
 	if (mapped) {
@@ -1377,6 +1380,16 @@ static void test_set_large_short_after(void **state)
 	assert_int_equal(ig_cidr_set_add(set, &c), 0);
 	assert_int_equal(match_s(set, "3001::1"), 1);
 	assert_int_equal(match_s(set, "3002::1"), 0);
+	/* IPv6 buckets are keyed by bits 3..18: /18 stays in the root, /19 does not. */
+	c = C("4000::/18");
+	assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	assert_int_equal(match_s(set, "4000:3fff::1"), 1);
+	assert_int_equal(match_s(set, "4000:4000::1"), 0);
+	c = C("5000::/19");
+	assert_int_equal(ig_cidr_set_add(set, &c), 0);
+	assert_int_equal(match_s(set, "5000:1fff:ffff::1"), 1);
+	assert_int_equal(match_s(set, "5000:2000::1"), 0);
+	assert_int_equal(match_s(set, "d000::1"), 0); /* same bits 3..18 as 5000:: */
 	assert_int_equal(match_s(set, "1.2.3.4"), 0);
 	c = C("0.0.0.0/0");
 	assert_int_equal(ig_cidr_set_add(set, &c), 0);
@@ -1384,7 +1397,7 @@ static void test_set_large_short_after(void **state)
 	assert_int_equal(match_s(set, "::ffff:1.2.3.4"), 1);
 	assert_int_equal(match_s(set, "3002::1"), 0);
 	assert_int_equal(match_s(set, "::1.2.3.4"), 0);
-	assert_int_equal(ig_cidr_set_count(set), 40006);
+	assert_int_equal(ig_cidr_set_count(set), 40008);
 	ig_cidr_set_free(set);
 }
 
