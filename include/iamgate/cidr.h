@@ -103,7 +103,8 @@ int ig_cidr_contains(const struct ig_cidr *cidr, const struct ig_addr *addr);
  * prefix that covers others replaces them.  Each add uses at most two nodes
  * of 32 bytes from a per-family array, so memory is O(count).  Once a family
  * holds a few thousand nodes it also gets a 256 KiB table of subtries keyed
- * by the first 16 address bits, so a lookup in a big set starts below them.
+ * by 16 address bits (IPv4 bits 0..15, IPv6 bits 3..18), so a lookup in a
+ * big set starts below them.
  */
 struct ig_cidr_set;
 
