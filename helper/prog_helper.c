@@ -267,6 +267,20 @@ static int serve_usage(const char *why)
 	return 2;
 }
 
+/* A whole decimal number from 1 to max into *out; -1 otherwise. */
+static int count_arg(const char *s, long max, long *out)
+{
+	char *end = NULL;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
 static int serve_parse(int argc, char **argv, struct serve_opts *so)
 {
 	so->socket = NULL;
@@ -278,20 +292,10 @@ static int serve_parse(int argc, char **argv, struct serve_opts *so)
 	so->socket = argv[2];
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
-			char *end = NULL;
-
-			errno = 0;
-			so->workers = strtol(argv[++i], &end, 10);
-			if (errno != 0 || end == argv[i] || *end != '\0' || so->workers < 1 ||
-			    so->workers > SERVE_MAX_WORKERS)
+			if (count_arg(argv[++i], SERVE_MAX_WORKERS, &so->workers) != 0)
 				return serve_usage("--workers takes a number from 1 to 64");
 		} else if (strcmp(argv[i], "--requests") == 0 && i + 1 < argc) {
-			char *end = NULL;
-
-			errno = 0;
-			so->requests = strtol(argv[++i], &end, 10);
-			if (errno != 0 || end == argv[i] || *end != '\0' || so->requests < 1 ||
-			    so->requests > SERVE_MAX_REQUESTS)
+			if (count_arg(argv[++i], SERVE_MAX_REQUESTS, &so->requests) != 0)
 				return serve_usage("--requests takes a number from 1 to 100000");
 		} else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			so->config = argv[++i];

@@ -106,31 +106,15 @@ trap 'exit 130' INT TERM
 # The long-lived helper on SOCKET, started from a subshell (not a child a
 # bare `wait` would wait for); its directory is root's, 0755, like
 # /run/iamgate.
+source "$ROOT/tests/serve_lib.sh"
 serve_start() { # SOCKET CONFIG WORKERS
 	mkdir -p "$(dirname "$1")"
 	chmod 0755 "$(dirname "$1")"
-	(
-		"$BUILD/iamgate-helper" --serve "$1" --workers "$3" --config "$2" \
-			</dev/null >>"$W/serve.log" 2>&1 &
-		echo $! >"$W/serve.pid"
-	)
-	SERVE_PID=$(cat "$W/serve.pid")
-	for _ in $(seq 1 200); do
-		[ -S "$1" ] && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	die "iamgate-helper --serve $1 did not start: $(cat "$W/serve.log")"
+	ig_serve_start "$BUILD/iamgate-helper" "$1" "$2" "$W/serve.log" --workers "$3" ||
+		die "iamgate-helper --serve $1 did not start: $(cat "$W/serve.log")"
 }
-serve_stop() { # SIGTERM, then wait (at most 10 s) until it is gone
-	[ -n "$SERVE_PID" ] || return 0
-	kill -TERM "$SERVE_PID" 2>/dev/null
-	for _ in $(seq 1 200); do
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	kill -0 "$SERVE_PID" 2>/dev/null && echo "bench: iamgate-helper --serve $SERVE_PID did not stop" >&2
-	SERVE_PID=""
+serve_stop() {
+	ig_serve_stop || echo "bench: iamgate-helper --serve $SERVE_PID did not stop" >&2
 }
 
 mkgroup() {

@@ -247,40 +247,17 @@ PAM
 }
 
 # serve_start SOCKET [WORKERS]: the long-lived helper (iamgate-helper --serve)
-# on SOCKET with the gate's config, in a clean environment as systemd would
-# start it; waits until the socket exists.  Started from a subshell so a bare
-# `wait` in the caller does not wait for it.  Sets SERVE_PID, SERVE_LOG.
+# on SOCKET with the gate's config (tests/serve_lib.sh).  Sets SERVE_PID,
+# SERVE_LOG.
+source "$(dirname "${BASH_SOURCE[0]}")/../serve_lib.sh"
 serve_start() {
-	local i
 	SERVE_LOG=$E/serve.log
-	(
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$HELPER" --serve "$1" --workers "${2:-2}" \
-			--config "$CONFIG" </dev/null >>"$SERVE_LOG" 2>&1 &
-		echo $! >"$E/serve.pid"
-	)
-	SERVE_PID=$(cat "$E/serve.pid")
-	for i in $(seq 100); do
-		[ -S "$1" ] && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "e2e: iamgate-helper --serve did not start: $(cat "$SERVE_LOG")" >&2
-	return 1
+	ig_serve_start "$HELPER" "$1" "$CONFIG" "$SERVE_LOG" --workers "${2:-2}"
 }
 
 # serve_stop: SIGTERM the serving helper; wait (at most 10 s) until it is
 # gone.  Returns 1 if it is still there.
-serve_stop() {
-	local i
-	[ -n "$SERVE_PID" ] || return 0
-	kill -TERM "$SERVE_PID" 2>/dev/null
-	for i in $(seq 100); do
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$SERVE_PID" 2>/dev/null && return 1
-	SERVE_PID=
-}
+serve_stop() { ig_serve_stop; }
 
 # sshd_start: write the service file and sshd_config, start sshd on a free
 # port (retrying when another process takes the port first), wait until it

@@ -71,33 +71,12 @@ JSON
 # with a helper= that does not exist, so every decision of the suite is
 # proven to come through the socket (the exec fallback would fail closed).
 SERVE_SOCK=$T/run/helper.sock
-SERVE_PID=""
-# Started from a subshell, so it is no job of the test's shell (whose bare
-# `wait` would otherwise wait for it).
+source "$(dirname "${BASH_SOURCE[0]}")/../serve_lib.sh"
 serve_start() { # [extra --serve options]
-	(
-		"$HELPER" --serve "$SERVE_SOCK" --workers "${SERVE_WORKERS:-2}" --config "$CONFIG" "$@" \
-			</dev/null >>"$T/serve.log" 2>&1 &
-		echo $! >"$T/serve.pid"
-	)
-	SERVE_PID=$(cat "$T/serve.pid")
-	for _ in $(seq 1 200); do
-		[ -S "$SERVE_SOCK" ] && return 0
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "# iamgate-helper --serve did not start: $(cat "$T/serve.log")"
-	return 1
+	ig_serve_start "$HELPER" "$SERVE_SOCK" "$CONFIG" "$T/serve.log" \
+		--workers "${SERVE_WORKERS:-2}" "$@"
 }
-serve_stop() { # SIGTERM, then wait (at most 10 s) until it is gone
-	[ -n "$SERVE_PID" ] || return 0
-	kill -TERM "$SERVE_PID" 2>/dev/null
-	for _ in $(seq 1 200); do
-		kill -0 "$SERVE_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	SERVE_PID=""
-}
+serve_stop() { ig_serve_stop; }
 
 # write_service [module options...]: a pam_wrapper service "iamgate".
 write_service() {

@@ -19,6 +19,8 @@
 #include "iamgate/config.h"
 #include "iamgate/util.h"
 
+#include "settle_fixture.h"
+
 static char err[8192];
 
 /* A small valid config; each test mutates a copy by text replacement. */
@@ -369,26 +371,6 @@ static void test_file_checks(void **state)
 	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
 	assert_int_equal(ig_config_load("relative.json", &cfg, err, sizeof(err)), IG_ERR_CONFIG);
 	assert_null(cfg);
-}
-
-/* Wait (bounded) until path last changed more than IG_CONFIG_SETTLE_SECONDS
- * ago, so a load of it records its identity. */
-static void wait_settled(const char *path)
-{
-	const struct timespec tick = {0, 50 * 1000 * 1000};
-	struct timespec t, due;
-	struct stat sb;
-
-	assert_int_equal(stat(path, &sb), 0);
-	due = sb.st_ctim;
-	due.tv_sec += IG_CONFIG_SETTLE_SECONDS;
-	for (int i = 0; i < 200; i++) {
-		assert_int_equal(clock_gettime(CLOCK_REALTIME, &t), 0);
-		if (t.tv_sec > due.tv_sec || (t.tv_sec == due.tv_sec && t.tv_nsec > due.tv_nsec))
-			return;
-		(void)nanosleep(&tick, NULL);
-	}
-	fail_msg("the clock did not pass the file's ctime + settle time");
 }
 
 static char idir[4096];

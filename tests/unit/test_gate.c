@@ -21,6 +21,8 @@
 
 #include "iamgate/gate.h"
 #include "iamgate/totp.h"
+
+#include "settle_fixture.h"
 #include "iamgate/util.h"
 
 static char dir[4096], cfgpath[4200], state[4200], auditp[4200], grants[4200];
@@ -387,26 +389,6 @@ static void test_audit_unwritable_denies(void **st)
 	json_decref(rep);
 	assert_int_equal(unlink(auditp), 0);
 	assert_int_equal(rename(moved, auditp), 0);
-}
-
-/* Wait (bounded) until path last changed more than IG_CONFIG_SETTLE_SECONDS
- * ago, so a load of it records its identity and may be reused. */
-static void wait_settled(const char *path)
-{
-	const struct timespec tick = {0, 50 * 1000 * 1000};
-	struct timespec t, due;
-	struct stat sb;
-
-	assert_int_equal(stat(path, &sb), 0);
-	due = sb.st_ctim;
-	due.tv_sec += IG_CONFIG_SETTLE_SECONDS;
-	for (int i = 0; i < 200; i++) {
-		assert_int_equal(clock_gettime(CLOCK_REALTIME, &t), 0);
-		if (t.tv_sec > due.tv_sec || (t.tv_sec == due.tv_sec && t.tv_nsec > due.tv_nsec))
-			return;
-		(void)nanosleep(&tick, NULL);
-	}
-	fail_msg("the clock did not pass the file's ctime + settle time");
 }
 
 static json_t *run_env(json_t *rq, const struct ig_gate_env *env)
