@@ -584,33 +584,26 @@ static int serve(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct rlimit rl = {0, 0};
+	int serving = argc > 1 && strcmp(argv[1], "--serve") == 0;
 
 	openlog("iamgate-helper", LOG_PID, LOG_AUTHPRIV);
-	if (argc > 1 && strcmp(argv[1], "--serve") == 0) {
-		if (geteuid() != 0) {
-			fprintf(stderr, "iamgate-helper: --serve must run as root (it makes "
-			                "the decisions pam_iamgate.so asks for)\n");
-			return 2;
-		}
-		umask(077);
-		(void)setrlimit(RLIMIT_CORE, &rl);
-		json_set_alloc_funcs(malloc, ig_wiping_free);
-		return serve(argc, argv);
-	}
-	if (argc != 1 || isatty(STDIN_FILENO)) {
+	if (!serving && (argc != 1 || isatty(STDIN_FILENO))) {
 		fprintf(stderr, "iamgate-helper: this program is run by pam_iamgate.so with a "
 		                "request on a pipe, or as `iamgate-helper --serve SOCKET "
-		                "[--workers N] [--config PATH]`; people use `iamgate` instead\n");
+		                "[--workers N] [--requests M] [--config PATH]`; people use "
+		                "`iamgate` instead\n");
 		return 2;
 	}
 	if (geteuid() != 0) {
-		fprintf(stderr, "iamgate-helper: must run as root (it is executed by "
-		                "pam_iamgate.so inside the PAM stack)\n");
+		fprintf(stderr, "iamgate-helper: %s must run as root (%s)\n",
+		        serving ? "--serve" : "this program",
+		        serving ? "it makes the decisions pam_iamgate.so asks for"
+		                : "it is executed by pam_iamgate.so inside the PAM stack");
 		return 2;
 	}
 	umask(077);
 	/* No core dumps: they would hold codes and AWS credentials. */
 	(void)setrlimit(RLIMIT_CORE, &rl);
 	json_set_alloc_funcs(malloc, ig_wiping_free);
-	return handle_request(NULL);
+	return serving ? serve(argc, argv) : handle_request(NULL);
 }
