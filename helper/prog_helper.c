@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -411,18 +412,26 @@ static void warm_name_service(void)
  * configuration the parent loaded (this process's copy of it).
  */
 static void serve_worker(int lfd, const struct serve_opts *so, const sigset_t *orig,
-                         struct ig_config *cache)
+                         struct ig_config *cache, pid_t parent)
 {
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	if (devnull < 0)
 		_exit(WORKER_BROKEN);
-	serve_parent = getppid();
+	/* A parent that dies (even of SIGKILL) takes its idle workers along:
+	 * orphans would go on serving the socket and block a restart.  A busy
+	 * one ignores the signal, finishes, and sees it has no parent. */
+	serve_parent = parent;
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+		_exit(WORKER_BROKEN);
 	sigprocmask(SIG_SETMASK, orig, NULL);
 	for (long served = 0; served < so->requests && !worker_retired; served++) {
 		struct ucred cred;
 		socklen_t clen = sizeof(cred);
 		int c;
+
+		if (getppid() != serve_parent)
+			_exit(WORKER_SERVED);
 
 		/* Idle: a stop ends this worker at once. */
 		signal(SIGTERM, SIG_DFL);
@@ -469,10 +478,10 @@ static void serve_worker(int lfd, const struct serve_opts *so, const sigset_t *o
 static pid_t serve_fork(int lfd, const struct serve_opts *so, const sigset_t *orig,
                         struct ig_config *cache)
 {
-	pid_t pid = fork();
+	pid_t parent = getpid(), pid = fork();
 
 	if (pid == 0)
-		serve_worker(lfd, so, orig, cache);
+		serve_worker(lfd, so, orig, cache, parent);
 	if (pid < 0)
 		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: fork: %m");
 	return pid;

@@ -207,6 +207,7 @@ serve_stop
 # a request that is not JSON), exits, and valgrind reports on it.
 if [ "${IG_ASAN:-0}" != 1 ]; then
 	extra_user s3
+	serving 60 # valgrind is slow, more so on a loaded machine
 	(
 		valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect \
 			--log-file="$T/vg.%p" "$HELPER" --serve "$SOCK" --workers 1 --requests 5 \
@@ -237,8 +238,9 @@ print(s.recv(4096).decode())' "$SOCK")
 		printf '%s' "$junk" | grep -q bad_request && [ -z "$errs" ]; then
 		t_ok "a worker serving 5 requests of different kinds under valgrind: no leak, no error"
 	else
-		t_fail "valgrind worker" "rc=$r1/$r2/$r3/$r4 junk=$junk valgrind: $errs"
+		t_fail "valgrind worker" "rc=$r1/$r2/$r3/$r4 junk=$junk valgrind: $errs $LOG"
 	fi
+	serving
 else
 	t_ok "valgrind worker check skipped under ASan # SKIP"
 fi
@@ -302,12 +304,27 @@ else
 	t_fail "nothing to ask" "rc=$RC"
 fi
 
-# A socket left behind by a helper killed outright: nobody listens, the
-# module falls back; a new server replaces the stale socket.
+# A helper killed outright: its workers leave too (they would otherwise go
+# on serving the socket, and block a restart); the socket left behind has
+# nobody listening, the module falls back; a new server replaces it.
 serve_start
-kill -KILL "$SERVE_PID" $(pgrep -P "$SERVE_PID")
+wait_workers 2
+kids=$(pgrep -P "$SERVE_PID" | tr '\n' ' ')
+kill -KILL "$SERVE_PID"
 SERVE_PID=""
-sleep 0.2
+gone=no
+for _ in $(seq 1 100); do
+	alive=0
+	for k in $kids; do kill -0 "$k" 2>/dev/null && alive=1; done
+	[ "$alive" -eq 0 ] && gone=yes && break
+	sleep 0.05
+done
+if [ "$gone" = yes ] && ! pgrep -f -- "--serve $SOCK" >/dev/null; then
+	t_ok "helper killed with SIGKILL: its idle workers exit too"
+else
+	t_fail "orphaned workers" "still running: $(pgrep -af -- "--serve $SOCK")"
+	pkill -KILL -f -- "--serve $SOCK"
+fi
 HELPER=$HELPER write_service socket="$SOCK" debug
 PWDBG=3 ptl 127.0.0.1 "${P}alice" "" acct_mgmt
 if [ -S "$SOCK" ] && [ "$RC" -eq 0 ] && printf '%s\n' "$LOG" | grep -q "Connection refused; executing"; then
