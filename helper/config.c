@@ -898,22 +898,6 @@ static int open_config_dir(const char *path, int *dfd, const char **base, char *
 	return ig_open_trusted_dir(dir, dfd, why, whycap);
 }
 
-/*
- * The loader's checks on the file itself, on the stat of what was opened
- * (O_NOFOLLOW): those ig_read_file_at makes for a non-private file, kept
- * here so the loader and ig_config_unchanged apply the very same ones to
- * the identity they record and compare.
- */
-static int file_trusted(const struct stat *st)
-{
-	if (!S_ISREG(st->st_mode) || st->st_uid != 0 || st->st_nlink != 1 ||
-	    (st->st_mode & (S_IWGRP | S_IWOTH)))
-		return IG_ERR_UNSAFE;
-	if (st->st_size < 0 || st->st_size > IG_CONFIG_MAX_BYTES)
-		return IG_ERR_RANGE;
-	return 0;
-}
-
 static int ts_cmp(const struct timespec *a, const struct timespec *b)
 {
 	if (a->tv_sec != b->tv_sec)
@@ -949,7 +933,7 @@ int ig_config_load(const char *path, struct ig_config **out, char *err, size_t e
 	struct stat st;
 	char *text = NULL;
 	size_t len = 0;
-	int dfd = -1, fd = -1, r;
+	int dfd = -1, r;
 
 	*out = NULL;
 	if (errcap == 0)
@@ -967,16 +951,10 @@ int ig_config_load(const char *path, struct ig_config **out, char *err, size_t e
 		(void)snprintf(err, errcap, "%s: refused: %s\n", path, why);
 		return IG_ERR_CONFIG;
 	}
-	fd = openat(dfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		r = errno == ENOENT ? IG_ERR_NOTFOUND
-		                    : (errno == ELOOP ? IG_ERR_UNSAFE : IG_ERR_IO);
-	else if (fstat(fd, &st) != 0)
-		r = IG_ERR_IO;
-	else if ((r = file_trusted(&st)) == 0)
-		r = ig_read_fd(fd, IG_CONFIG_MAX_BYTES, &text, &len);
-	if (fd >= 0)
-		close(fd);
+	/* The identity recorded is that of the descriptor read (an in-place
+	 * write during the read changes ctime after the fstat, so the next
+	 * ig_config_unchanged sees a difference). */
+	r = ig_read_file_at_stat(dfd, base, IG_CONFIG_MAX_BYTES, 0, &text, &len, &st);
 	close(dfd);
 	if (r == IG_ERR_UNSAFE) {
 		(void)snprintf(err, errcap,
@@ -997,9 +975,6 @@ int ig_config_load(const char *path, struct ig_config **out, char *err, size_t e
 	}
 	r = ig_config_parse(text, len, path, out, err, errcap);
 	free(text);
-	/* Read through fd: the text is that of the file fstat described (an
-	 * in-place write during the read changes its ctime after the fstat,
-	 * so the next ig_config_unchanged sees a difference). */
 	if (r == 0)
 		record_file(*out, &st, &began);
 	return r;
@@ -1019,7 +994,7 @@ int ig_config_unchanged(const struct ig_config *cfg, const char *path)
 		return 0;
 	r = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW);
 	close(dfd);
-	if (r != 0 || file_trusted(&st) != 0)
+	if (r != 0 || ig_file_trusted(&st, IG_CONFIG_MAX_BYTES, 0) != 0)
 		return 0;
 	id = &cfg->file;
 	return st.st_dev == id->dev && st.st_ino == id->ino && st.st_size == id->size &&

@@ -228,10 +228,27 @@ int ig_read_fd(int fd, size_t max, char **buf, size_t *len)
 	return 0;
 }
 
+int ig_file_trusted(const struct stat *st, size_t max, int must_be_private)
+{
+	if (!S_ISREG(st->st_mode) || st->st_uid != 0 || st->st_nlink != 1 ||
+	    (st->st_mode & (S_IWGRP | S_IWOTH)) || (must_be_private && (st->st_mode & 077)))
+		return IG_ERR_UNSAFE;
+	if (st->st_size < 0 || (size_t)st->st_size > max)
+		return IG_ERR_RANGE;
+	return 0;
+}
+
 int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private, char **buf,
                     size_t *len)
 {
 	struct stat st;
+
+	return ig_read_file_at_stat(dirfd, name, max, must_be_private, buf, len, &st);
+}
+
+int ig_read_file_at_stat(int dirfd, const char *name, size_t max, int must_be_private, char **buf,
+                         size_t *len, struct stat *st_out)
+{
 	int fd, r;
 
 	*buf = NULL;
@@ -241,16 +258,10 @@ int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private
 	if (fd < 0)
 		return errno == ENOENT ? IG_ERR_NOTFOUND
 		                       : (errno == ELOOP ? IG_ERR_UNSAFE : IG_ERR_IO);
-	if (fstat(fd, &st) != 0) {
+	if (fstat(fd, st_out) != 0)
 		r = IG_ERR_IO;
-	} else if (!S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_nlink != 1 ||
-	           (st.st_mode & (S_IWGRP | S_IWOTH)) || (must_be_private && (st.st_mode & 077))) {
-		r = IG_ERR_UNSAFE;
-	} else if ((size_t)st.st_size > max) {
-		r = IG_ERR_RANGE;
-	} else {
+	else if ((r = ig_file_trusted(st_out, max, must_be_private)) == 0)
 		r = ig_read_fd(fd, max, buf, len);
-	}
 	close(fd);
 	return r;
 }

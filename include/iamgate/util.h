@@ -6,6 +6,7 @@
 #define IAMGATE_UTIL_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -49,13 +50,23 @@ int ig_safe_path(const char *path, char *why, size_t whycap) IG_MUST_CHECK;
 int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap) IG_MUST_CHECK;
 
 /*
+ * Whether st describes a file the helper may trust: a regular file, owned
+ * by root, one link, not group/world-writable (with must_be_private: no
+ * group/other bits at all), at most max bytes.  0, IG_ERR_UNSAFE or
+ * IG_ERR_RANGE.
+ */
+int ig_file_trusted(const struct stat *st, size_t max, int must_be_private) IG_MUST_CHECK;
+
+/*
  * Read a whole regular file at dirfd/name (O_NOFOLLOW, no symlink) into a
- * NUL-terminated malloc'd buffer of at most max bytes.  If must_be_private,
- * the file must be root-owned mode 0600 (no group/other bits); otherwise it
- * must be root-owned and not group/world-writable.  st_out may be NULL.
+ * NUL-terminated malloc'd buffer of at most max bytes; the file must pass
+ * ig_file_trusted.  ig_read_file_at_stat also returns in *st_out (not NULL)
+ * the fstat of the descriptor the text was read through.
  */
 int ig_read_file_at(int dirfd, const char *name, size_t max, int must_be_private, char **buf,
                     size_t *len) IG_MUST_CHECK;
+int ig_read_file_at_stat(int dirfd, const char *name, size_t max, int must_be_private, char **buf,
+                         size_t *len, struct stat *st_out) IG_MUST_CHECK;
 
 /*
  * Read what remains of fd (at most max bytes) into a NUL-terminated malloc'd

@@ -125,6 +125,43 @@ static int write_twice(const char *name, unsigned flags)
 	return count;
 }
 
+/* The one check every trusted read makes (ig_read_file_at, the config
+ * loader and its reuse check). */
+static void test_file_trusted(void **st)
+{
+	struct stat good = {0}, b;
+
+	(void)st;
+	good.st_mode = S_IFREG | 0644;
+	good.st_uid = 0;
+	good.st_nlink = 1;
+	good.st_size = 100;
+	assert_int_equal(ig_file_trusted(&good, 100, 0), 0);
+	assert_int_equal(ig_file_trusted(&good, 99, 0), IG_ERR_RANGE);
+	assert_int_equal(ig_file_trusted(&good, 100, 1), IG_ERR_UNSAFE); /* 0644 not private */
+	b = good;
+	b.st_mode = S_IFREG | 0600;
+	assert_int_equal(ig_file_trusted(&b, 100, 1), 0);
+	b = good;
+	b.st_mode = S_IFREG | 0664;
+	assert_int_equal(ig_file_trusted(&b, 100, 0), IG_ERR_UNSAFE);
+	b = good;
+	b.st_mode = S_IFREG | 0646;
+	assert_int_equal(ig_file_trusted(&b, 100, 0), IG_ERR_UNSAFE);
+	b = good;
+	b.st_uid = 1000;
+	assert_int_equal(ig_file_trusted(&b, 100, 0), IG_ERR_UNSAFE);
+	b = good;
+	b.st_nlink = 2; /* a hard link someone else may hold */
+	assert_int_equal(ig_file_trusted(&b, 100, 0), IG_ERR_UNSAFE);
+	b = good;
+	b.st_mode = S_IFIFO | 0600;
+	assert_int_equal(ig_file_trusted(&b, 100, 0), IG_ERR_UNSAFE);
+	b = good;
+	b.st_size = -1;
+	assert_int_equal(ig_file_trusted(&b, 100, 0), IG_ERR_RANGE);
+}
+
 static void test_durable_default_syncs(void **st)
 {
 	(void)st;
@@ -183,6 +220,7 @@ static void test_no_sync_failure_leaves_nothing(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_file_trusted),
 	        cmocka_unit_test(test_durable_default_syncs),
 	        cmocka_unit_test(test_no_sync_is_atomic_without_fsync),
 	        cmocka_unit_test(test_unknown_flag_refused),
