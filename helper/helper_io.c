@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "iamgate/helper_io.h"
+#include "iamgate/protocol.h"
 
 void ig_wiping_free(void *p)
 {
@@ -51,6 +52,12 @@ int ig_write_all(int fd, const char *buf, size_t len)
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+json_t *ig_reply_bad_request(void)
+{
+	return json_pack("{s:s, s:s, s:[], s:{}}", "result", IG_RESULT_SYSTEM_ERR, "reason",
+	                 "bad_request", "messages", "env");
 }
 
 int ig_write_reply(json_t *reply)

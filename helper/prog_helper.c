@@ -208,8 +208,7 @@ static int handle_request(struct ig_config **cache)
 	env.handoff_arg = &h;
 	env.config_cache = cache;
 	if (req == NULL)
-		reply = json_pack("{s:s, s:s, s:[], s:{}}", "result", IG_RESULT_SYSTEM_ERR,
-		                  "reason", "bad_request", "messages", "env");
+		reply = ig_reply_bad_request();
 	else
 		reply = ig_gate_handle(req, &env);
 	explicit_bzero(buf, sizeof(buf));

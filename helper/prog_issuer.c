@@ -91,8 +91,7 @@ int main(int argc, char **argv)
 	env.host = NULL;
 	env.issue = ig_session_open;
 	if (req == NULL)
-		reply = json_pack("{s:s, s:s, s:[], s:{}}", "result", IG_RESULT_SYSTEM_ERR,
-		                  "reason", "bad_request", "messages", "env");
+		reply = ig_reply_bad_request();
 	else
 		reply = ig_gate_handle(req, &env);
 	json_decref(req);

@@ -23,6 +23,10 @@ int ig_read_request(int fd, char *buf, size_t cap, size_t *len) IG_MUST_CHECK;
 /* Write all of buf to fd (retrying short writes and EINTR). */
 int ig_write_all(int fd, const char *buf, size_t len) IG_MUST_CHECK;
 
+/* The reply to a request that is unreadable, oversize or not JSON (it
+ * leaves no audit line: there is no user to name). */
+json_t *ig_reply_bad_request(void);
+
 /* Write reply as one compact JSON line to stdout: the program's exit status
  * (0 when written, 1 when not; NULL reply is 1). */
 int ig_write_reply(json_t *reply);
