@@ -269,6 +269,13 @@ static void do_auth(struct call *c)
 	tp.window = c->cfg->totp.window;
 	tp.max_failures = c->cfg->totp.max_failures;
 	tp.lockout_seconds = c->cfg->totp.lockout_seconds;
+	tp.boot_time = c->env->boot_time;
+	if (tp.boot_time < 0) {
+		syslog(LOG_AUTHPRIV | LOG_ERR,
+		       "iamgate: cannot tell when this host booted (CLOCK_BOOTTIME); TOTP refused");
+		decide(c, 0, "boot_time_unknown", NULL);
+		goto out;
+	}
 	r = ig_totp_verify(dfd, c->rq.user, c->rq.code ? c->rq.code : "", c->env->now, c->rq.rhost,
 	                   &tp, &oc);
 	if (r != 0) {

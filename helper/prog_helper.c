@@ -203,6 +203,7 @@ static int handle_request(struct ig_config **cache)
 	 * passes them on as they came (wiped below either way). */
 	h.len = len;
 	env.now = time(NULL);
+	env.boot_time = ig_boot_time();
 	env.host = NULL;
 	env.handoff = exec_issuer;
 	env.handoff_arg = &h;

@@ -88,6 +88,7 @@ int main(int argc, char **argv)
 		curl_up = 1;
 	}
 	env.now = time(NULL);
+	env.boot_time = ig_boot_time();
 	env.host = NULL;
 	env.issue = ig_session_open;
 	if (req == NULL)

@@ -32,6 +32,7 @@ const char *ig_totp_result_name(enum ig_totp_result r)
 	case IG_TOTP_REPLAY: return "replayed_code";
 	case IG_TOTP_LOCKED: return "locked_out";
 	case IG_TOTP_NOT_ENROLLED: return "not_enrolled";
+	case IG_TOTP_PREDATES_BOOT: return "code_predates_boot";
 	default: return "unknown";
 	}
 }
@@ -170,7 +171,7 @@ static int load_state(int dirfd, const char *name, struct full_state *fs)
 	return r;
 }
 
-static int save_state(int dirfd, const char *name, const struct full_state *fs)
+static int save_state(int dirfd, const char *name, const struct full_state *fs, unsigned flags)
 {
 	char *b32 = NULL, *text = NULL;
 	json_t *root = NULL;
@@ -190,7 +191,7 @@ static int save_state(int dirfd, const char *name, const struct full_state *fs)
 	json_decref(root);
 	if (text == NULL)
 		return IG_ERR_NOMEM;
-	r = ig_write_file_at(dirfd, name, text, strlen(text), 0600, 0, 0);
+	r = ig_write_file_at_flags(dirfd, name, text, strlen(text), 0600, 0, 0, flags);
 	ig_free_secret_str(text);
 	return r;
 }
@@ -281,6 +282,12 @@ int ig_totp_verify(int dirfd, const char *user, const char *code, time_t now, co
 	} else if (matched <= fs.st.last_step) {
 		out->result = IG_TOTP_REPLAY;
 		fs.st.failures++;
+	} else if (p->boot_time > 0 &&
+	           matched <= p->boot_time / p->step_seconds + (int64_t)p->window) {
+		/* The right code, but it may have been accepted before a crash
+		 * whose state update did not reach the disk.  Not a guess: not
+		 * counted, and the step is not recorded (the floor keeps it shut). */
+		out->result = IG_TOTP_PREDATES_BOOT;
 	} else {
 		out->result = IG_TOTP_OK;
 		out->step = matched;
@@ -291,14 +298,19 @@ int ig_totp_verify(int dirfd, const char *user, const char *code, time_t now, co
 		    0)
 			fs.st.last_rhost[0] = '\0';
 	}
-	if (out->result != IG_TOTP_OK && fs.st.failures >= p->max_failures) {
+	if (out->result != IG_TOTP_OK && out->result != IG_TOTP_PREDATES_BOOT &&
+	    fs.st.failures >= p->max_failures) {
 		fs.st.locked_until = (int64_t)now + p->lockout_seconds;
 		out->lockout_started = 1;
 	}
 done:
 	out->failures = fs.st.failures;
 	out->locked_until = fs.st.locked_until;
-	if (dirty && (r = save_state(dirfd, sname, &fs)) != 0)
+	/* The attempt's state needs no directory fsync (the boot floor covers
+	 * a rename lost in a crash), except a lockout's start: a crash must not
+	 * hand the guesser a fresh count. */
+	if (dirty && (r = save_state(dirfd, sname, &fs,
+	                             out->lockout_started ? 0 : IG_WRITE_NO_DIR_SYNC)) != 0)
 		goto out;
 	r = 0;
 out:
@@ -333,7 +345,7 @@ int ig_totp_enroll(int dirfd, const char *user, const uint8_t *secret, size_t le
 	fs.st.enrolled = 1;
 	fs.st.created = now;
 	fs.st.last_step = -1;
-	r = save_state(dirfd, sname, &fs);
+	r = save_state(dirfd, sname, &fs, 0);
 out:
 	explicit_bzero(&fs, sizeof(fs));
 	unlock_user(lfd);
@@ -354,7 +366,7 @@ int ig_totp_unlock(int dirfd, const char *user)
 		goto out;
 	fs.st.failures = 0;
 	fs.st.locked_until = 0;
-	r = save_state(dirfd, sname, &fs);
+	r = save_state(dirfd, sname, &fs, 0);
 out:
 	explicit_bzero(&fs, sizeof(fs));
 	unlock_user(lfd);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "iamgate/util.h"
@@ -276,6 +277,7 @@ int ig_write_file_at_flags(int dirfd, const char *name, const void *data, size_t
                            uid_t uid, gid_t gid, unsigned flags)
 {
 	const int sync = !(flags & IG_WRITE_NO_SYNC);
+	const int dir_sync = sync && !(flags & IG_WRITE_NO_DIR_SYNC);
 
 	char tmp[NAME_MAX + 1];
 	unsigned char rnd[8];
@@ -285,7 +287,8 @@ int ig_write_file_at_flags(int dirfd, const char *name, const void *data, size_t
 	ssize_t n;
 	int fd = -1, r = 0;
 
-	if (flags & ~(unsigned)IG_WRITE_NO_SYNC)
+	if ((flags & ~(unsigned)(IG_WRITE_NO_SYNC | IG_WRITE_NO_DIR_SYNC)) ||
+	    (flags & IG_WRITE_NO_SYNC && flags & IG_WRITE_NO_DIR_SYNC))
 		return IG_ERR_INVAL;
 	if ((r = ig_random_bytes(rnd, sizeof(rnd))) != 0)
 		return r;
@@ -323,7 +326,7 @@ int ig_write_file_at_flags(int dirfd, const char *name, const void *data, size_t
 		r = IG_ERR_IO;
 		goto fail;
 	}
-	if (sync && fsync(dirfd) != 0)
+	if (dir_sync && fsync(dirfd) != 0)
 		return IG_ERR_IO;
 	return 0;
 fail:
@@ -331,6 +334,20 @@ fail:
 		close(fd);
 	(void)unlinkat(dirfd, tmp, 0);
 	return r;
+}
+
+int64_t ig_boot_time(void)
+{
+	struct timespec real, up;
+	int64_t t;
+
+	if (clock_gettime(CLOCK_REALTIME, &real) != 0 || clock_gettime(CLOCK_BOOTTIME, &up) != 0 ||
+	    real.tv_sec < 0 || up.tv_sec < 0)
+		return -1;
+	t = (int64_t)real.tv_sec - (int64_t)up.tv_sec;
+	if (real.tv_nsec >= up.tv_nsec)
+		t++; /* a fraction of a second remains: round up */
+	return t;
 }
 
 int ig_random_bytes(void *buf, size_t n)

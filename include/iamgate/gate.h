@@ -20,6 +20,10 @@
 
 struct ig_gate_env {
 	time_t now;
+	/* ig_boot_time(): TOTP codes from before it are refused (see
+	 * ig_totp_params.boot_time); negative (unknown): every auth is denied
+	 * "boot_time_unknown".  0 only in tests. */
+	int64_t boot_time;
 	const char *host; /* NULL: gethostname() */
 	/*
 	 * How open_session issues credentials; gate.c names no STS code, so

@@ -26,6 +26,16 @@ struct ig_totp_params {
 	unsigned window;          /* accepted steps either side of now */
 	unsigned max_failures;    /* consecutive failures before lockout */
 	unsigned lockout_seconds; /* lockout length */
+	/*
+	 * When this host booted (unix seconds, ig_boot_time(); 0: no floor,
+	 * for tests only).  The state is not made durable by a directory fsync
+	 * on every attempt, so after a crash it may hold an older last step;
+	 * instead a code is refused (IG_TOTP_PREDATES_BOOT) when its step
+	 * could have been accepted before this boot: step <= boot_time /
+	 * step_seconds + window.  That shuts the first (window + 1) steps
+	 * after a boot.
+	 */
+	int64_t boot_time;
 };
 
 struct ig_totp_state {
@@ -44,6 +54,8 @@ enum ig_totp_result {
 	IG_TOTP_REPLAY,       /* right code for a step already used (counted) */
 	IG_TOTP_LOCKED,       /* locked out: code not even checked */
 	IG_TOTP_NOT_ENROLLED, /* no secret for this user */
+	IG_TOTP_PREDATES_BOOT, /* right code, but its step may have been used
+	                          before this boot (not counted) */
 };
 
 struct ig_totp_outcome {

@@ -96,8 +96,18 @@ int ig_write_file_at(int dirfd, const char *name, const void *data, size_t len, 
 #define IG_WRITE_NO_SYNC 1u
 
 /*
- * ig_write_file_at with flags (0 or IG_WRITE_NO_SYNC; any other bit:
- * IG_ERR_INVAL, nothing written).
+ * Fsync the new file before the rename (so the name never points at an
+ * empty or partial file, whatever survives a crash), but not the directory
+ * after it: after a crash the name may still hold the old content.  For the
+ * TOTP state after an auth attempt, whose loss the caller covers another
+ * way (ig_totp_verify's boot floor refuses every code that could have been
+ * used before this boot); the file always holds a whole secret.
+ */
+#define IG_WRITE_NO_DIR_SYNC 2u
+
+/*
+ * ig_write_file_at with flags (0, IG_WRITE_NO_SYNC or IG_WRITE_NO_DIR_SYNC;
+ * any other bit or both: IG_ERR_INVAL, nothing written).
  */
 int ig_write_file_at_flags(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                            uid_t uid, gid_t gid, unsigned flags) IG_MUST_CHECK;
@@ -108,6 +118,13 @@ int ig_write_file_at_flags(int dirfd, const char *name, const void *data, size_t
  * root-owned, no symlink, with no permission bits beyond mode.
  */
 int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whycap) IG_MUST_CHECK;
+
+/*
+ * When this host booted, in unix seconds, rounded up (never earlier than
+ * the real boot): CLOCK_REALTIME minus CLOCK_BOOTTIME, so it follows the
+ * wall clock as the TOTP check does.  -1 when a clock cannot be read.
+ */
+int64_t ig_boot_time(void);
 
 /* Fill buf with n bytes from the kernel CSPRNG (getrandom). */
 int ig_random_bytes(void *buf, size_t n) IG_MUST_CHECK;

@@ -27,7 +27,7 @@
 
 static char dir[4096], cfgpath[4200], state[4200], auditp[4200], grants[4200];
 static const uint8_t secret[] = "12345678901234567890";
-static const struct ig_totp_params tp = {6, 30, 1, 5, 900};
+static const struct ig_totp_params tp = {6, 30, 1, 5, 900, 0};
 static time_t now = 2000000000;
 
 static void write_text(const char *path, const char *text, mode_t mode)
@@ -266,6 +266,51 @@ static void test_auth_denies(void **st)
 	rep = run(req("auth", "a/b", "127.0.0.1", code, NULL));
 	expect(rep, "auth_err", "user_name_unsafe");
 	audited("auth", "deny", "user_name_unsafe");
+	json_decref(rep);
+}
+
+/* A run of the gate as a host booted at boot (seconds) sees it. */
+static json_t *run_booted(json_t *rq, int64_t boot)
+{
+	struct ig_gate_env env = {.now = now, .boot_time = boot, .host = "bastion-test"};
+	json_t *rep = ig_gate_handle(rq, &env);
+	json_decref(rq);
+	assert_non_null(rep);
+	return rep;
+}
+
+/* The boot floor: a right code whose step may have been used before this
+ * boot is denied and audited, uncounted; once the floor is passed the next
+ * step's code is accepted.  An unreadable boot clock denies every auth. */
+static void test_auth_boot_floor(void **st)
+{
+	char code[9], next[9];
+	json_t *rep;
+	(void)st;
+	now += 600;
+	code_now(code);
+	assert_int_equal(ig_totp_code_at(secret, 20, now + 30, &tp, next), 0);
+	/* Booted 10 s ago: this step and the next (window 1) may predate it. */
+	for (int i = 0; i < 6; i++) { /* more than max_failures (5): none counted */
+		rep = run_booted(req("auth", "root", "127.0.0.1", code, NULL), now - 10);
+		expect(rep, "auth_err", "code_predates_boot");
+		audited("auth", "deny", "code_predates_boot");
+		assert_null(json_object_get(rep, "grant"));
+		json_decref(rep);
+	}
+	/* Booted 100 s ago (floor below this step): accepted, not locked out. */
+	rep = run_booted(req("auth", "root", "127.0.0.1", code, NULL), now - 100);
+	expect(rep, "success", "ok");
+	audited("auth", "allow", "ok");
+	json_decref(rep);
+	/* Clock unreadable (ig_boot_time() < 0): denied before the code is
+	 * looked at, so this unused next-step code stays usable. */
+	rep = run_booted(req("auth", "root", "127.0.0.1", next, NULL), -1);
+	expect(rep, "auth_err", "boot_time_unknown");
+	audited("auth", "deny", "boot_time_unknown");
+	json_decref(rep);
+	rep = run_booted(req("auth", "root", "127.0.0.1", next, NULL), now - 100);
+	expect(rep, "success", "ok");
 	json_decref(rep);
 }
 
@@ -548,6 +593,7 @@ int main(void)
 	        cmocka_unit_test(test_auth_allow_grant_then_session),
 	        cmocka_unit_test(test_open_session_handoff),
 	        cmocka_unit_test(test_auth_denies),
+	        cmocka_unit_test(test_auth_boot_floor),
 	        cmocka_unit_test(test_bad_requests),
 	        cmocka_unit_test(test_account),
 	        cmocka_unit_test(test_grant_checks),

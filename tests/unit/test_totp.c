@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,17 @@
 #include "iamgate/util.h"
 
 static const uint8_t rfc_secret[] = "12345678901234567890";
+
+/* Directory fsyncs, counted by this wrapper of fsync (the executable's own
+ * symbol comes before libc's), which then does the real one. */
+static int dir_fsyncs;
+int fsync(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
+		dir_fsyncs++;
+	return (int)syscall(SYS_fsync, fd);
+}
 static char tdir[4096];
 static int dfd = -1;
 
@@ -43,7 +55,8 @@ static int teardown(void **state)
 		int d = open(tdir, O_RDONLY | O_DIRECTORY);
 		if (d >= 0) {
 			const char *names[] = {"alice.json", ".alice.lock", "bob.json", ".bob.lock",
-			                       "carol.json", ".carol.lock", NULL};
+			                       "carol.json", ".carol.lock", "dave.json",
+			                       ".dave.lock", NULL};
 			for (int i = 0; names[i]; i++)
 				(void)unlinkat(d, names[i], 0);
 			close(d);
@@ -53,8 +66,8 @@ static int teardown(void **state)
 	return 0;
 }
 
-static const struct ig_totp_params p8 = {8, 30, 1, 5, 900};
-static const struct ig_totp_params p6 = {6, 30, 1, 3, 900};
+static const struct ig_totp_params p8 = {8, 30, 1, 5, 900, 0};
+static const struct ig_totp_params p6 = {6, 30, 1, 3, 900, 0};
 
 static void test_rfc6238_vectors(void **state)
 {
@@ -117,6 +130,50 @@ static void test_window_edges(void **state)
 	assert_int_equal(oc.result, IG_TOTP_REPLAY);
 }
 
+/* The boot floor (p.boot_time): a right code whose step could have been
+ * accepted before the boot is refused, not counted, not recorded. */
+static void test_boot_floor(void **state)
+{
+	const time_t now = 1111111111; /* step 37037037 (+ 1 s) */
+	struct ig_totp_params p = p8;
+	struct ig_totp_outcome oc;
+	struct ig_totp_state st;
+	char code[9], next[9];
+	(void)state;
+	assert_int_equal(ig_totp_enroll(dfd, "dave", rfc_secret, 20, 1000, 1), 0);
+	assert_int_equal(ig_totp_code_at(rfc_secret, 20, now, &p, code), 0);
+	assert_int_equal(ig_totp_code_at(rfc_secret, 20, now + 30, &p, next), 0);
+	/* Booted 20 s ago: floor = (now - 20) / 30 + 1 = 37037037 = this step.
+	 * Max failures is 5: six refusals lock nothing. */
+	p.boot_time = now - 20;
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(ig_totp_verify(dfd, "dave", code, now, NULL, &p, &oc), 0);
+		assert_int_equal(oc.result, IG_TOTP_PREDATES_BOOT);
+		assert_int_equal(oc.failures, 0);
+		assert_int_equal(oc.locked_until, 0);
+	}
+	assert_string_equal(ig_totp_result_name(IG_TOTP_PREDATES_BOOT), "code_predates_boot");
+	assert_int_equal(ig_totp_status(dfd, "dave", &st), 0);
+	assert_int_equal(st.last_step, -1);
+	/* A wrong code is still a counted failure. */
+	assert_int_equal(ig_totp_verify(dfd, "dave", "00000000", now, NULL, &p, &oc), 0);
+	assert_int_equal(oc.result, IG_TOTP_BAD_CODE);
+	assert_int_equal(oc.failures, 1);
+	/* The next step (inside the window) is above the floor: accepted. */
+	assert_int_equal(ig_totp_verify(dfd, "dave", next, now, NULL, &p, &oc), 0);
+	assert_int_equal(oc.result, IG_TOTP_OK);
+	assert_int_equal(oc.step, 37037038);
+	/* Used before: a replay (counted), whatever the floor says. */
+	assert_int_equal(ig_totp_verify(dfd, "dave", next, now, NULL, &p, &oc), 0);
+	assert_int_equal(oc.result, IG_TOTP_REPLAY);
+	assert_int_equal(oc.failures, 1);
+	/* Booted 60 s before: floor 37037036, below the step of now + 60. */
+	p.boot_time = now - 60;
+	assert_int_equal(ig_totp_code_at(rfc_secret, 20, now + 60, &p, code), 0);
+	assert_int_equal(ig_totp_verify(dfd, "dave", code, now + 60, NULL, &p, &oc), 0);
+	assert_int_equal(oc.result, IG_TOTP_OK);
+}
+
 static void test_malformed_codes(void **state)
 {
 	static const char *bad[] = {"",         "1234567",    "123456789", "1234567a",
@@ -141,11 +198,17 @@ static void test_lockout_and_unlock(void **state)
 	char code[9];
 	time_t now = 2000000000;
 	(void)state;
+	dir_fsyncs = 0;
 	assert_int_equal(ig_totp_enroll(dfd, "alice", rfc_secret, 20, now, 1), 0);
+	assert_int_equal(dir_fsyncs, 1); /* an enrolment survives a crash */
 	for (int i = 1; i <= 3; i++) {
+		dir_fsyncs = 0;
 		assert_int_equal(ig_totp_verify(dfd, "alice", "000000", now, NULL, &p6, &oc), 0);
 		assert_int_equal(oc.result, IG_TOTP_BAD_CODE);
 		assert_int_equal(oc.lockout_started, i == 3);
+		/* Only the lockout's start is made durable by a directory fsync;
+		 * an attempt's state is not (the boot floor covers its loss). */
+		assert_int_equal(dir_fsyncs, i == 3);
 	}
 	assert_int_equal(oc.locked_until, now + 900);
 	/* Locked: even the right code is refused. */
@@ -154,10 +217,14 @@ static void test_lockout_and_unlock(void **state)
 	assert_int_equal(oc.result, IG_TOTP_LOCKED);
 	assert_int_equal(ig_totp_status(dfd, "alice", &st), 0);
 	assert_true(st.locked_until > now);
-	/* Unlock clears it. */
+	/* Unlock clears it (durably). */
+	dir_fsyncs = 0;
 	assert_int_equal(ig_totp_unlock(dfd, "alice"), 0);
+	assert_int_equal(dir_fsyncs, 1);
+	dir_fsyncs = 0;
 	assert_int_equal(ig_totp_verify(dfd, "alice", code, now + 30, "10.0.0.1", &p6, &oc), 0);
 	assert_int_equal(oc.result, IG_TOTP_OK);
+	assert_int_equal(dir_fsyncs, 0);
 	assert_int_equal(ig_totp_status(dfd, "alice", &st), 0);
 	assert_int_equal(st.failures, 0);
 	assert_string_equal(st.last_rhost, "10.0.0.1");
@@ -277,6 +344,7 @@ int main(void)
 	        cmocka_unit_test(test_rfc6238_vectors),
 	        cmocka_unit_test(test_accept_then_replay),
 	        cmocka_unit_test(test_window_edges),
+	        cmocka_unit_test(test_boot_floor),
 	        cmocka_unit_test(test_malformed_codes),
 	        cmocka_unit_test(test_lockout_and_unlock),
 	        cmocka_unit_test(test_not_enrolled_and_bad_names),

@@ -1,8 +1,9 @@
 /*
  * test_util.c - ig_write_file_at / ig_write_file_at_flags: atomic replace
- * with the asked mode and owner, durable by default, and IG_WRITE_NO_SYNC
- * skipping exactly the two fsyncs (counted by a wrapper of fsync, which
- * this executable defines and so takes before libc's).
+ * with the asked mode and owner, durable by default, IG_WRITE_NO_SYNC
+ * skipping exactly the two fsyncs and IG_WRITE_NO_DIR_SYNC the directory's
+ * (counted by a wrapper of fsync, which this executable defines and so
+ * takes before libc's).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -21,17 +22,27 @@
 
 #include "iamgate/util.h"
 
-static int fsyncs;
+static int fsyncs, dir_fsyncs, early_file_fsyncs;
+static const char *target; /* the name being replaced, when set */
+static int dfd = -1;
 
-/* Counts, then does the real fsync (the syscall, not libc's symbol). */
+/* Counts (directories apart, and regular files fsynced while target does
+ * not yet name them: before the rename), then does the real fsync (the
+ * syscall, not libc's symbol). */
 int fsync(int fd)
 {
+	struct stat a, t;
+
 	fsyncs++;
+	if (fstat(fd, &a) == 0 && S_ISDIR(a.st_mode))
+		dir_fsyncs++;
+	else if (target != NULL &&
+	         (fstatat(dfd, target, &t, AT_SYMLINK_NOFOLLOW) != 0 || t.st_ino != a.st_ino))
+		early_file_fsyncs++;
 	return (int)syscall(SYS_fsync, fd);
 }
 
 static char dir[4096];
-static int dfd = -1;
 
 static int setup(void **st)
 {
@@ -173,6 +184,31 @@ static void test_durable_default_syncs(void **st)
 	read_back("durable.json", "x");
 }
 
+/* IG_WRITE_NO_DIR_SYNC (the TOTP state after an attempt): the new file is
+ * fsynced before the rename, the directory is not. */
+static void test_no_dir_sync_syncs_the_file_first(void **st)
+{
+	(void)st;
+	assert_int_equal(write_twice("state.json", IG_WRITE_NO_DIR_SYNC), 2);
+	target = "state.json";
+	fsyncs = dir_fsyncs = early_file_fsyncs = 0;
+	assert_int_equal(
+	        ig_write_file_at_flags(dfd, "state.json", "y", 1, 0600, 0, 0, IG_WRITE_NO_DIR_SYNC),
+	        0);
+	assert_int_equal(fsyncs, 1);
+	assert_int_equal(dir_fsyncs, 0);
+	assert_int_equal(early_file_fsyncs, 1);
+	read_back("state.json", "y");
+	/* The default: the same file fsync first, then the directory. */
+	fsyncs = dir_fsyncs = early_file_fsyncs = 0;
+	assert_int_equal(ig_write_file_at(dfd, "state.json", "z", 1, 0600, 0, 0), 0);
+	assert_int_equal(fsyncs, 2);
+	assert_int_equal(dir_fsyncs, 1);
+	assert_int_equal(early_file_fsyncs, 1);
+	target = NULL;
+	read_back("state.json", "z");
+}
+
 static void test_no_sync_is_atomic_without_fsync(void **st)
 {
 	(void)st;
@@ -184,7 +220,11 @@ static void test_unknown_flag_refused(void **st)
 	int n0 = entries();
 	(void)st;
 	fsyncs = 0;
-	assert_int_equal(ig_write_file_at_flags(dfd, "bad.json", "x", 1, 0600, 0, 0, 2u),
+	assert_int_equal(ig_write_file_at_flags(dfd, "bad.json", "x", 1, 0600, 0, 0, 4u),
+	                 IG_ERR_INVAL);
+	/* Both "no fsync" and "no directory fsync": contradictory. */
+	assert_int_equal(ig_write_file_at_flags(dfd, "bad.json", "x", 1, 0600, 0, 0,
+	                                        IG_WRITE_NO_SYNC | IG_WRITE_NO_DIR_SYNC),
 	                 IG_ERR_INVAL);
 	assert_int_equal(ig_write_file_at_flags(dfd, "bad.json", "x", 1, 0600, 0, 0,
 	                                        IG_WRITE_NO_SYNC | 0x100u),
@@ -222,6 +262,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_file_trusted),
 	        cmocka_unit_test(test_durable_default_syncs),
+	        cmocka_unit_test(test_no_dir_sync_syncs_the_file_first),
 	        cmocka_unit_test(test_no_sync_is_atomic_without_fsync),
 	        cmocka_unit_test(test_unknown_flag_refused),
 	        cmocka_unit_test(test_no_sync_failure_leaves_nothing),
