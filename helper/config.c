@@ -895,7 +895,8 @@ static int open_config_dir(const char *path, int *dfd, const char **base, char *
 	memcpy(dir, path, strlen(path) + 1);
 	*base = strrchr(path, '/') + 1;
 	dir[*base - path - 1 == 0 ? 1 : *base - path - 1] = '\0';
-	return ig_open_trusted_dir(dir, dfd, why, whycap);
+	/* ig_safe_path(path) walked dir and its parents already. */
+	return ig_open_checked_dir(dir, dfd, why, whycap);
 }
 
 static int ts_cmp(const struct timespec *a, const struct timespec *b)

@@ -135,27 +135,52 @@ int ig_safe_path(const char *path, char *why, size_t whycap)
 	return 0;
 }
 
-int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap)
+/* Open path as a directory (O_NOFOLLOW) and check the opened object, whose
+ * stat lands in *st; the caller has walked the path with ig_safe_path. */
+static int open_checked_dir(const char *path, int *dirfd, struct stat *st, char *why,
+                            size_t whycap)
 {
-	struct stat st;
-	int fd, r;
+	int fd;
 
 	*dirfd = -1;
-	if ((r = ig_safe_path(path, why, whycap)) != 0)
-		return r;
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		ig_why(why, whycap, "%s: %s", path, strerror(errno));
 		return IG_ERR_IO;
 	}
 	/* Re-check the opened object: the path may have changed since lstat. */
-	if (fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode) ||
-	    (r = check_component(path, &st, why, whycap)) != 0) {
+	if (fstat(fd, st) != 0 || !S_ISDIR(st->st_mode) ||
+	    check_component(path, st, why, whycap) != 0) {
 		close(fd);
-		return r ? r : IG_ERR_UNSAFE;
+		return IG_ERR_UNSAFE;
 	}
 	*dirfd = fd;
 	return 0;
+}
+
+int ig_open_checked_dir(const char *path, int *dirfd, char *why, size_t whycap)
+{
+	struct stat st;
+
+	return open_checked_dir(path, dirfd, &st, why, whycap);
+}
+
+static int open_trusted_dir(const char *path, int *dirfd, struct stat *st, char *why,
+                            size_t whycap)
+{
+	int r;
+
+	*dirfd = -1;
+	if ((r = ig_safe_path(path, why, whycap)) != 0)
+		return r;
+	return open_checked_dir(path, dirfd, st, why, whycap);
+}
+
+int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap)
+{
+	struct stat st;
+
+	return open_trusted_dir(path, dirfd, &st, why, whycap);
 }
 
 int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whycap)
@@ -164,7 +189,9 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
 	int r;
 
 	*dirfd = -1;
-	if (lstat(path, &st) != 0 && errno == ENOENT) {
+	r = open_trusted_dir(path, dirfd, &st, why, whycap);
+	if (r == IG_ERR_NOTFOUND) {
+		/* Absent (or a parent is): create it under a trusted parent. */
 		char parent[PATH_MAX];
 		char *slash;
 
@@ -182,10 +209,11 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
 		}
 		if (chmod(path, mode) != 0)
 			return IG_ERR_IO;
+		r = open_trusted_dir(path, dirfd, &st, why, whycap);
 	}
-	if ((r = ig_open_trusted_dir(path, dirfd, why, whycap)) != 0)
+	if (r != 0)
 		return r;
-	if (fstat(*dirfd, &st) != 0 || (st.st_mode & 07777 & ~mode) != 0) {
+	if ((st.st_mode & 07777 & ~mode) != 0) {
 		ig_why(why, whycap, "%s has mode %04o, expected %04o; fix: chmod %04o %s", path,
 		       (unsigned)(st.st_mode & 07777), (unsigned)mode, (unsigned)mode, path);
 		close(*dirfd);

@@ -50,6 +50,13 @@ int ig_safe_path(const char *path, char *why, size_t whycap) IG_MUST_CHECK;
 int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap) IG_MUST_CHECK;
 
 /*
+ * The second half of ig_open_trusted_dir, for a caller that has already
+ * walked path (or a path below it) with ig_safe_path: open it as a
+ * directory with O_NOFOLLOW and check the opened object the same way.
+ */
+int ig_open_checked_dir(const char *path, int *dirfd, char *why, size_t whycap) IG_MUST_CHECK;
+
+/*
  * Whether st describes a file the helper may trust: a regular file, owned
  * by root, one link, not group/world-writable (with must_be_private: no
  * group/other bits at all), at most max bytes.  0, IG_ERR_UNSAFE or

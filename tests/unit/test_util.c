@@ -209,6 +209,37 @@ static void test_no_dir_sync_syncs_the_file_first(void **st)
 	read_back("state.json", "z");
 }
 
+/* ig_own_dir: creates a missing directory with the mode, opens an existing
+ * one, refuses extra mode bits, a symlink and a missing parent. */
+static void test_own_dir(void **st)
+{
+	char p[4300], q[4300], why[512];
+	struct stat sb;
+	int fd = -1;
+	(void)st;
+	assert_int_equal(ig_bfmt(p, sizeof(p), "%s/own", dir), 0);
+	assert_int_equal(ig_own_dir(p, 0700, &fd, why, sizeof(why)), 0);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_true(S_ISDIR(sb.st_mode));
+	assert_int_equal(sb.st_mode & 07777, 0700);
+	close(fd);
+	assert_int_equal(ig_own_dir(p, 0700, &fd, why, sizeof(why)), 0); /* exists */
+	close(fd);
+	assert_int_equal(chmod(p, 0750), 0);
+	assert_int_equal(ig_own_dir(p, 0700, &fd, why, sizeof(why)), IG_ERR_UNSAFE);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(why, "expected 0700"));
+	assert_int_equal(ig_bfmt(q, sizeof(q), "%s/own-link", dir), 0);
+	assert_int_equal(symlink(p, q), 0);
+	assert_int_equal(ig_own_dir(q, 0750, &fd, why, sizeof(why)), IG_ERR_UNSAFE);
+	assert_non_null(strstr(why, "symbolic link"));
+	assert_int_equal(ig_bfmt(q, sizeof(q), "%s/no-such/own", dir), 0);
+	assert_int_equal(ig_own_dir(q, 0700, &fd, why, sizeof(why)), IG_ERR_NOTFOUND);
+	assert_int_equal(fd, -1);
+	assert_int_equal(rmdir(p), 0);
+}
+
 static void test_no_sync_is_atomic_without_fsync(void **st)
 {
 	(void)st;
@@ -263,6 +294,7 @@ int main(void)
 	        cmocka_unit_test(test_file_trusted),
 	        cmocka_unit_test(test_durable_default_syncs),
 	        cmocka_unit_test(test_no_dir_sync_syncs_the_file_first),
+	        cmocka_unit_test(test_own_dir),
 	        cmocka_unit_test(test_no_sync_is_atomic_without_fsync),
 	        cmocka_unit_test(test_unknown_flag_refused),
 	        cmocka_unit_test(test_no_sync_failure_leaves_nothing),
