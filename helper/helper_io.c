@@ -63,14 +63,25 @@ json_t *ig_reply_bad_request(void)
 int ig_write_reply(json_t *reply)
 {
 	char *text = reply ? json_dumps(reply, JSON_COMPACT) : NULL;
+	char *line;
+	size_t len;
 	int r;
 
 	if (text == NULL)
 		return 1;
-	r = ig_write_all(STDOUT_FILENO, text, strlen(text));
-	if (r == 0)
-		r = ig_write_all(STDOUT_FILENO, "\n", 1);
+	/* One write with its newline: the module wakes once for it. */
+	len = strlen(text);
+	line = malloc(len + 2);
+	if (line == NULL) {
+		ig_wiping_free(text);
+		return 1;
+	}
+	memcpy(line, text, len);
+	line[len] = '\n';
+	line[len + 1] = '\0';
+	r = ig_write_all(STDOUT_FILENO, line, len + 1);
 	/* It may hold a grant id; a serve-mode worker lives on. */
 	ig_wiping_free(text);
+	ig_wiping_free(line);
 	return r == 0 ? 0 : 1;
 }

@@ -470,6 +470,9 @@ static void serve_worker(int lfd, const struct serve_opts *so, const sigset_t *o
 		if (dup2(devnull, STDIN_FILENO) != STDIN_FILENO ||
 		    dup2(devnull, STDOUT_FILENO) != STDOUT_FILENO)
 			_exit(1);
+		/* Now that the module has its answer: last closes that may wait
+		 * for the disk (a replaced TOTP state file's). */
+		ig_close_deferred();
 		alarm(0);
 	}
 	_exit(WORKER_SERVED);

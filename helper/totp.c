@@ -309,9 +309,16 @@ done:
 	/* The attempt's state needs no directory fsync (the boot floor covers
 	 * a rename lost in a crash), except a lockout's start: a crash must not
 	 * hand the guesser a fresh count. */
-	if (dirty && (r = save_state(dirfd, sname, &fs,
-	                             out->lockout_started ? 0 : IG_WRITE_NO_DIR_SYNC)) != 0)
-		goto out;
+	if (dirty) {
+		/* The replaced file is closed for the last time after the reply
+		 * (ig_close_deferred), where freeing its blocks delays nobody. */
+		int old = openat(dirfd, sname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+		r = save_state(dirfd, sname, &fs, out->lockout_started ? 0 : IG_WRITE_NO_DIR_SYNC);
+		ig_defer_close(old);
+		if (r != 0)
+			goto out;
+	}
 	r = 0;
 out:
 	explicit_bzero(&fs, sizeof(fs));

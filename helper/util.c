@@ -364,6 +364,25 @@ fail:
 	return r;
 }
 
+static int deferred[IG_DEFER_MAX];
+static int n_deferred;
+
+void ig_defer_close(int fd)
+{
+	if (fd < 0)
+		return;
+	if (n_deferred < IG_DEFER_MAX)
+		deferred[n_deferred++] = fd;
+	else
+		close(fd);
+}
+
+void ig_close_deferred(void)
+{
+	while (n_deferred > 0)
+		close(deferred[--n_deferred]);
+}
+
 int64_t ig_boot_time(void)
 {
 	struct timespec real, up;

@@ -133,6 +133,19 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
  */
 int64_t ig_boot_time(void);
 
+/*
+ * Keep fd open until ig_close_deferred().  Closing the last descriptor of a
+ * file a rename has replaced frees its blocks, which can be slow (ext4
+ * mounted with discard and no journal waits for a discard): work that need
+ * not delay a reply.  At most IG_DEFER_MAX descriptors wait; beyond that,
+ * and for a negative fd, nothing is kept (fd is closed at once).
+ */
+#define IG_DEFER_MAX 8
+void ig_defer_close(int fd);
+
+/* Close every descriptor ig_defer_close kept. */
+void ig_close_deferred(void);
+
 /* Fill buf with n bytes from the kernel CSPRNG (getrandom). */
 int ig_random_bytes(void *buf, size_t n) IG_MUST_CHECK;
 

@@ -56,7 +56,7 @@ static int teardown(void **state)
 		if (d >= 0) {
 			const char *names[] = {"alice.json", ".alice.lock", "bob.json", ".bob.lock",
 			                       "carol.json", ".carol.lock", "dave.json",
-			                       ".dave.lock", NULL};
+			                       ".dave.lock", "erin.json", ".erin.lock", NULL};
 			for (int i = 0; names[i]; i++)
 				(void)unlinkat(d, names[i], 0);
 			close(d);
@@ -172,6 +172,37 @@ static void test_boot_floor(void **state)
 	assert_int_equal(ig_totp_code_at(rfc_secret, 20, now + 60, &p, code), 0);
 	assert_int_equal(ig_totp_verify(dfd, "dave", code, now + 60, NULL, &p, &oc), 0);
 	assert_int_equal(oc.result, IG_TOTP_OK);
+}
+
+/* Descriptors this process holds on files no name links any more. */
+static int unlinked_fds(void)
+{
+	struct stat st;
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++) {
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (st.st_nlink == 0)
+			n++;
+	}
+	return n;
+}
+
+/* The state file an attempt replaces is last closed by ig_close_deferred
+ * (after the reply), not inside ig_totp_verify. */
+static void test_replaced_state_closed_later(void **state)
+{
+	struct ig_totp_outcome oc;
+	(void)state;
+	ig_close_deferred();
+	assert_int_equal(ig_totp_enroll(dfd, "erin", rfc_secret, 20, 1000, 1), 0);
+	assert_int_equal(unlinked_fds(), 0);
+	assert_int_equal(ig_totp_verify(dfd, "erin", "00000000", 1111111111, NULL, &p8, &oc), 0);
+	assert_int_equal(oc.result, IG_TOTP_BAD_CODE);
+	assert_int_equal(unlinked_fds(), 1); /* the old erin.json, replaced */
+	ig_close_deferred();
+	assert_int_equal(unlinked_fds(), 0);
 }
 
 static void test_malformed_codes(void **state)
@@ -345,6 +376,7 @@ int main(void)
 	        cmocka_unit_test(test_accept_then_replay),
 	        cmocka_unit_test(test_window_edges),
 	        cmocka_unit_test(test_boot_floor),
+	        cmocka_unit_test(test_replaced_state_closed_later),
 	        cmocka_unit_test(test_malformed_codes),
 	        cmocka_unit_test(test_lockout_and_unlock),
 	        cmocka_unit_test(test_not_enrolled_and_bad_names),

@@ -240,6 +240,32 @@ static void test_own_dir(void **st)
 	assert_int_equal(rmdir(p), 0);
 }
 
+static int fd_open(int fd)
+{
+	return fcntl(fd, F_GETFD) != -1;
+}
+
+/* ig_defer_close keeps descriptors open until ig_close_deferred; past
+ * IG_DEFER_MAX it closes at once; a negative fd is ignored. */
+static void test_defer_close(void **st)
+{
+	int fds[IG_DEFER_MAX + 1];
+	(void)st;
+	ig_defer_close(-1);
+	for (int i = 0; i <= IG_DEFER_MAX; i++) {
+		fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+		assert_true(fds[i] >= 0);
+		ig_defer_close(fds[i]);
+	}
+	for (int i = 0; i < IG_DEFER_MAX; i++)
+		assert_true(fd_open(fds[i]));
+	assert_false(fd_open(fds[IG_DEFER_MAX])); /* no room: closed at once */
+	ig_close_deferred();
+	for (int i = 0; i < IG_DEFER_MAX; i++)
+		assert_false(fd_open(fds[i]));
+	ig_close_deferred(); /* nothing left: nothing closed twice */
+}
+
 static void test_no_sync_is_atomic_without_fsync(void **st)
 {
 	(void)st;
@@ -295,6 +321,7 @@ int main(void)
 	        cmocka_unit_test(test_durable_default_syncs),
 	        cmocka_unit_test(test_no_dir_sync_syncs_the_file_first),
 	        cmocka_unit_test(test_own_dir),
+	        cmocka_unit_test(test_defer_close),
 	        cmocka_unit_test(test_no_sync_is_atomic_without_fsync),
 	        cmocka_unit_test(test_unknown_flag_refused),
 	        cmocka_unit_test(test_no_sync_failure_leaves_nothing),
