@@ -93,11 +93,13 @@ USERS=()
 GROUPS_MADE=()
 STS_DIR=$W/sts
 SERVE_PID=""
+RUN_MOUNTED=""
 cleanup() {
 	serve_stop
 	"$ROOT/tests/sts/stsctl.sh" stop "$STS_DIR" >/dev/null 2>&1
 	for u in "${USERS[@]}"; do userdel "$u" >/dev/null 2>&1; done
 	for g in "${GROUPS_MADE[@]}"; do groupdel "$g" >/dev/null 2>&1; done
+	[ -z "$RUN_MOUNTED" ] || umount "$W/run" || echo "bench: cannot unmount $W/run" >&2
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -135,6 +137,15 @@ for k in 2 4 8; do mkuser "${P}k$k" "${P}k$k"; done
 for i in $(seq 0 $((LOGIN_CLIENTS - 1))); do mkuser "${P}l$i" "${P}dev"; done
 
 mkdir -p "$W/etc" "$W/log" "$W/run" "$W/oath" "$W/ga" "$W/pam.d"
+# $W/run stands for /run (grants, session directories, the credentials
+# cache), which is a tmpfs on every systemd host, Debian 12 included: a
+# tmpfs here too, when this machine lets root mount one.
+if mount -t tmpfs -o mode=0755,size=64m iamgate-bench "$W/run" 2>/dev/null; then
+	RUN_MOUNTED=1
+	RUN_FS=tmpfs
+else
+	RUN_FS="$(df -T "$W/run" | awk 'NR == 2 { print $2 }') (a tmpfs mount was refused)"
+fi
 chmod 0755 "$W/etc" "$W/log" "$W/run"
 chmod 0700 "$W/oath"
 chmod 0755 "$W/ga"
@@ -419,7 +430,7 @@ fi
 {
 	echo "## make bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
-	echo "Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME"); build dir on $(df -T "$BUILD" | awk 'NR == 2 { print $2 }')"
+	echo "Machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), $(. /etc/os-release && echo "$PRETTY_NAME"); build dir (TOTP state, audit log, usersfiles) on $(df -T "$BUILD" | awk 'NR == 2 { print $2 }'), the run directory (grants, sessions) on $RUN_FS"
 	echo
 	echo "| section | case | median | p10 / p90 (or detail) | ratio / note |"
 	echo "| --- | --- | --- | --- | --- |"
