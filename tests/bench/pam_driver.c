@@ -266,6 +266,17 @@ static void clean_dir(const char *dir)
 	closedir(d);
 }
 
+/* xorshift64*, fixed seed: the same case orders on every run. */
+static uint64_t next_random(void)
+{
+	static uint64_t x = 0x9e3779b97f4a7c15ull;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -898,14 +909,30 @@ int main(int argc, char **argv)
 			die("oom");
 	}
 	/* Cases take turns, iteration by iteration: load that comes and goes on
-	 * a noisy machine falls on all of them alike, so their ratios hold. */
-	for (long i = 0; i < o.warmup + o.n; i++)
-		for (int c = 0; c < nc; c++) {
+	 * a noisy machine falls on all of them alike, so their ratios hold.
+	 * Each round runs them in a fresh order (a fixed-seed shuffle): a case
+	 * that always followed the same one would inherit its after-effects
+	 * (the exec'd helper and pamtester leave the caches cold), and the
+	 * floor, pam_permit, used to follow the heaviest. */
+	for (long i = 0; i < o.warmup + o.n; i++) {
+		int order[MAX_CASES];
+
+		for (int c = 0; c < nc; c++)
+			order[c] = c;
+		for (int c = nc - 1; c > 0; c--) {
+			int j = (int)(next_random() % (uint64_t)(c + 1)), x = order[c];
+
+			order[c] = order[j];
+			order[j] = x;
+		}
+		for (int k = 0; k < nc; k++) {
+			int c = order[k];
 			double t = once(&cases[c]);
 
 			if (i >= o.warmup)
 				v[c][i - o.warmup] = t;
 		}
+	}
 	for (int c = 0; c < nc; c++) {
 		report(cases[c].mode, cases[c].label, v[c], o.n);
 		free(v[c]);

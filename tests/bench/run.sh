@@ -10,7 +10,9 @@
 #      one process (pam_driver auth) and as whole pamtester processes
 #      (pam_driver exec); then the helper alone, without PAM, against a bare
 #      exec and through the socket, to show where the time goes; and the
-#      fsync calls per auth through the socket (strace -c, once)
+#      fsync calls per auth through the socket (strace -c, once); and the
+#      I/O floor of this design (io_floor.c: a root server on a socket doing
+#      only pam_oath's state write and an audit append)
 #   2. issuance: open_session until the credentials are on disk, k = 1, 2,
 #      4, 8 roles, the STS test endpoint adding 100 ms to every request
 #   3. allowlist: load and per-match time for 10, 1k, 100k CIDRs (v4+v6),
@@ -75,7 +77,7 @@ CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -I$ROOT/include -Wall -Wextra -Werror -Wsh
 -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wvla -fstack-protector-strong \
 -D_FORTIFY_SOURCE=2 $(pkg-config --cflags $PKGS)"
 LIBS="$BUILD/libiamgate.a $(pkg-config --libs $PKGS)"
-for b in pam_driver cidr_bench audit_bench; do
+for b in pam_driver cidr_bench audit_bench io_floor; do
 	# shellcheck disable=SC2086
 	gcc $CFLAGS -o "$OUTDIR/$b" "$ROOT/tests/bench/$b.c" $LIBS -lpam ||
 		die "cannot build tests/bench/$b.c"
@@ -352,6 +354,27 @@ row "$what" "fsync per auth through the socket (strace -f -c, $N_TRACE auths)" \
 	"$(awk -v t="$(calls total)" -v n=$N_TRACE 'BEGIN { printf "%.0f syscalls per auth", t / n }')" \
 	"fsync+fdatasync of the serving helper, its workers and their replacements"
 serve_stop
+
+# 1d. What this design costs before it checks anything: a pre-forked root
+# server on a Unix socket doing only the I/O an auth must do (io_floor.c),
+# on the state's file system, beside pam_oath's whole overhead from 1a.
+N_FLOOR=$(n_of 300)
+echo "bench: 1d. the design's I/O floor, $N_FLOOR rounds of 3 cases..." >&2
+mkdir -p "$W/floor"
+out=$(run_or_die "io floor" "$OUTDIR/io_floor" "$W/floor" "$N_FLOOR") || exit 1
+collect floor "$out"
+what="1d. this design's I/O floor: a pre-forked root server on a Unix socket doing only this, n=$N_FLOOR"
+oath_1a=$(awk -v a="${MED[auth.pam_oath]}" -v f="${MED[auth.pam_permit]}" 'BEGIN { print a - f }')
+floor_note() { # CASE TEXT
+	awk -v a="${MED[floor.$1]}" -v o="$oath_1a" -v t="$2" \
+		'BEGIN { if (o >= 100) printf "%s; %.2f x pam_oath'"'"'s whole overhead in 1a", t, a / o; else printf "%s", t }'
+}
+row "$what" "read the request, reply" "$(ms "${MED[floor.ipc]}")" "$(spread "${P10[floor.ipc]}" "${P90[floor.ipc]}")" \
+	"$(floor_note ipc "the process boundary")"
+row "$what" "+ pam_oath's own state write (new file, fsync, rename over the old)" "$(ms "${MED[floor.state]}")" \
+	"$(spread "${P10[floor.state]}" "${P90[floor.state]}")" "$(floor_note state "what pam_oath does to its usersfile")"
+row "$what" "+ an audit line (append, fsync)" "$(ms "${MED[floor.audit]}")" "$(spread "${P10[floor.audit]}" "${P90[floor.audit]}")" \
+	"$(floor_note audit "DESIGN.md: flushed before the decision is returned; no check made yet")"
 
 fi
 
