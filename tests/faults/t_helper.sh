@@ -288,6 +288,87 @@ else
 	t_fail "control login" "rc=$RC $OUT $(last_audit)"
 fi
 
+# --- the module wipes the reply it read -------------------------------------
+# A helper answers success with a grant id; right after pam_authenticate, a
+# C probe in the same process scans the module's own writable memory (its
+# data segment and the bss mapped after it) for that id.
+cat >"$T/wipe.c" <<'CEOF'
+#include <security/pam_appl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static const char *code;
+static int conv(int n, const struct pam_message **m, struct pam_response **r, void *d)
+{
+	(void)d;
+	*r = calloc((size_t)n, sizeof(**r));
+	for (int i = 0; i < n; i++)
+		if (m[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+			(*r)[i].resp = strdup(code);
+	return PAM_SUCCESS;
+}
+int main(int argc, char **argv)
+{
+	struct pam_conv c = {conv, NULL};
+	pam_handle_t *h;
+	char line[4400], path[4096], perms[5];
+	unsigned long lo, hi, scanned = 0, hits = 0;
+	int in_mod = 0, r;
+	FILE *maps;
+	if (argc != 5)
+		return 2;
+	code = argv[3];
+	if (pam_start("iamgate", argv[2], &c, &h) != PAM_SUCCESS)
+		return 2;
+	pam_set_item(h, PAM_RHOST, "127.0.0.1");
+	r = pam_authenticate(h, 0);
+	if ((maps = fopen("/proc/self/maps", "r")) == NULL)
+		return 2;
+	while (fgets(line, sizeof(line), maps)) {
+		path[0] = '\0';
+		if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %4095s", &lo, &hi, perms, path) < 3)
+			continue;
+		if (strcmp(path, argv[1]) == 0)
+			in_mod = 2;
+		else if (in_mod == 2 && path[0] == '\0')
+			in_mod = 1; /* the module's bss, right after its segments */
+		else
+			in_mod = 0;
+		if (in_mod && perms[0] == 'r' && perms[1] == 'w') {
+			/* Byte by byte, not memcmp: under the ASan build the
+			 * runtime's memcmp would object to the module's redzones. */
+			const volatile char *p = (const volatile char *)lo;
+			size_t ml = strlen(argv[4]), k;
+			for (; p + ml <= (const volatile char *)hi; p++) {
+				for (k = 0; k < ml && p[k] == argv[4][k]; k++)
+					;
+				if (k == ml)
+					hits++;
+			}
+			scanned += hi - lo;
+		}
+	}
+	fclose(maps);
+	printf("auth=%d scanned=%lu hits=%lu\n", r, scanned, hits);
+	pam_end(h, r);
+	return 0;
+}
+CEOF
+WG=$(printf 'c%.0s' $(seq 64))
+if gcc -O1 -o "$T/bin/wipe" "$T/wipe.c" -lpam; then
+	fake wipegrant "cat >/dev/null; echo '{\"result\":\"success\",\"reason\":\"ok\",\"messages\":[],\"env\":{},\"grant\":\"$WG\"}'"
+	HELPER=$T/bin/wipegrant write_service timeout=5
+	out=$(env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
+		"$T/bin/wipe" "$(readlink -f "$MODULE")" "${P}alice" 123456 "$WG" 2>&1 | grep -v '^PWRAP_' | tail -5)
+	case $out in
+	"auth=0 scanned="*" hits=0") t_ok "the module keeps no copy of the helper's reply (a grant id) in its memory after auth ($out)" ;;
+	*) t_fail "reply wiped from the module's memory" "$out" ;;
+	esac
+	write_service
+else
+	t_fail "reply wiped from the module's memory" "cannot build the probe"
+fi
+
 # --- the helper refuses to run outside the module --------------------------
 REQ='{"v":1,"phase":"account","config":"'$CONFIG'","user":"'${P}alice'","rhost":"127.0.0.1","service":"x","tty":""}'
 out=$(printf '%s' "$REQ" | setpriv --reuid 65534 --regid 65534 --clear-groups "$HELPER" 2>&1)
