@@ -36,7 +36,9 @@
 #
 # Environment: BENCH_SCALE (default 1; 0.2 for a quick look) scales every
 # iteration count; BENCH_ONLY="1 3" runs only those sections; BUILD
-# (default build).
+# (default build); BENCH_BASELINE=DIR, another build directory (an older
+# commit's `make all`): 1a and 1b add its module asking its own serving
+# helper, in the same rounds, so two versions compare on the same load.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
@@ -61,6 +63,14 @@ for m in pam_permit pam_oath pam_google_authenticator; do
 	[ -f "$SECMOD/$m.so" ] || die "$SECMOD/$m.so missing (tests/deps.sh)"
 done
 
+BASE=${BENCH_BASELINE:-}
+if [ -n "$BASE" ]; then
+	BASE=$(cd "$BASE" 2>/dev/null && pwd) || die "BENCH_BASELINE=$BENCH_BASELINE: no such directory"
+	for f in pam_iamgate.so iamgate-helper; do
+		[ -e "$BASE/$f" ] || die "BENCH_BASELINE: $BASE/$f missing (run make all there)"
+	done
+fi
+BASE_PID=""
 ONLY=${BENCH_ONLY:-1 2 3 4 5}
 want() { case " $ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
 
@@ -98,6 +108,7 @@ SERVE_PID=""
 RUN_MOUNTED=""
 cleanup() {
 	serve_stop
+	[ -z "$BASE_PID" ] || { SERVE_PID=$BASE_PID && ig_serve_stop; }
 	"$ROOT/tests/sts/stsctl.sh" stop "$STS_DIR" >/dev/null 2>&1
 	for u in "${USERS[@]}"; do userdel "$u" >/dev/null 2>&1; done
 	for g in "${GROUPS_MADE[@]}"; do groupdel "$g" >/dev/null 2>&1; done
@@ -278,6 +289,15 @@ CASES=(
 	--case "name=pam_iamgate,service=iamgate,reset=iamgate,state=$W/state,clean-dir=$W/run/grants"
 	--case "name=pam_iamgate_socket,service=iamgate-sock,reset=iamgate,state=$W/state,clean-dir=$W/run/grants"
 )
+if [ -n "$BASE" ]; then
+	# The baseline: its module, its helper serving its own socket (the
+	# protocol and the state format are the same across these versions).
+	SOCKB=$W/serve1b/helper.sock
+	echo "auth required $BASE/pam_iamgate.so config=$CONFIG helper=$NOHELPER socket=$SOCKB" >"$W/pam.d/iamgate-sock-base"
+	MODULES+=(pam_iamgate_socket_base)
+	LABEL[pam_iamgate_socket_base]="pam_iamgate (socket), BENCH_BASELINE"
+	CASES+=(--case "name=pam_iamgate_socket_base,service=iamgate-sock-base,reset=iamgate,state=$W/state,clean-dir=$W/run/grants")
+fi
 printf '{}' >"$W/req-empty.json"
 printf '{"v":1,"phase":"auth","config":"%s","user":"%s","rhost":"127.0.0.1","service":"bench","tty":"ssh","code":"@CODE@"}' \
 	"$CONFIG" "${P}a" >"$W/req-auth.json"
@@ -298,8 +318,16 @@ collect() { # HOW LINES: RESULT lines -> MED/P10/P90[HOW.case]
 		P90[$how.$c]=$(field "$l" p90_us)
 	done <<<"$2"
 }
+if [ -n "$BASE" ]; then
+	mkdir -p "$(dirname "$SOCKB")"
+	chmod 0755 "$(dirname "$SOCKB")"
+	ig_serve_start "$BASE/iamgate-helper" "$SOCKB" "$CONFIG" "$W/serve-base.log" --workers 4 ||
+		die "the baseline's iamgate-helper --serve did not start: $(cat "$W/serve-base.log")"
+	BASE_PID=$SERVE_PID
+	SERVE_PID=""
+fi
 serve_start "$SOCK1" "$CONFIG" 4
-echo "bench: 1a+1c. auth in one process and the helper alone, $N_AUTH rounds of 9 cases..." >&2
+echo "bench: 1a+1c. auth in one process and the helper alone, $N_AUTH rounds of $(((${#CASES[@]} + ${#HELPER_CASES[@]}) / 2)) cases..." >&2
 out=$(run_or_die "auth" drv auth --user "${P}a" --n "$N_AUTH" --warmup 5 "${CASES[@]}" "${HELPER_CASES[@]}") || exit 1
 collect auth "$out"
 echo "bench: 1b. auth as pamtester processes, $N_EXEC rounds of 5 modules..." >&2
@@ -354,6 +382,11 @@ row "$what" "fsync per auth through the socket (strace -f -c, $N_TRACE auths)" \
 	"$(awk -v t="$(calls total)" -v n=$N_TRACE 'BEGIN { printf "%.0f syscalls per auth", t / n }')" \
 	"fsync+fdatasync of the serving helper, its workers and their replacements"
 serve_stop
+if [ -n "$BASE_PID" ]; then
+	SERVE_PID=$BASE_PID
+	serve_stop
+	BASE_PID=""
+fi
 
 # 1d. What this design costs before it checks anything: a pre-forked root
 # server on a Unix socket doing only the I/O an auth must do (io_floor.c),
