@@ -263,6 +263,7 @@ serve_stop() { ig_serve_stop; }
 # port (retrying when another process takes the port first), wait until it
 # listens.  Sets SSHD_PORT, SSHD_PID, SSHD_LOG, KNOWN_HOSTS.
 sshd_start() {
+	ig_wait_boot_floor
 	local try i
 	e2e_pam_service "config=$CONFIG helper=$HELPER ${E2E_MODULE_OPTS:-}" || return 1
 	[ -f "$E/sshd/host_ed25519_key" ] ||

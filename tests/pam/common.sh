@@ -91,6 +91,7 @@ PAM
 }
 
 pam_setup() {
+	ig_wait_boot_floor
 	groupadd "${P}dev"
 	groupadd "${P}pii"
 	useradd -M -N -g "${P}dev" -s /bin/sh "${P}alice"            # app developer

@@ -14,6 +14,7 @@
 # lock.  The install part is skipped (never forced) when the host already has
 # iamgate files this suite did not put there.
 source "$(dirname "$0")/../lib.sh"
+ig_wait_boot_floor
 cd "$ROOT" || exit 1
 
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
