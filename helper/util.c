@@ -137,8 +137,7 @@ int ig_safe_path(const char *path, char *why, size_t whycap)
 
 /* Open path as a directory (O_NOFOLLOW) and check the opened object, whose
  * stat lands in *st; the caller has walked the path with ig_safe_path. */
-static int open_checked_dir(const char *path, int *dirfd, struct stat *st, char *why,
-                            size_t whycap)
+static int open_checked_dir(const char *path, int *dirfd, struct stat *st, char *why, size_t whycap)
 {
 	int fd;
 
@@ -165,8 +164,7 @@ int ig_open_checked_dir(const char *path, int *dirfd, char *why, size_t whycap)
 	return open_checked_dir(path, dirfd, &st, why, whycap);
 }
 
-static int open_trusted_dir(const char *path, int *dirfd, struct stat *st, char *why,
-                            size_t whycap)
+static int open_trusted_dir(const char *path, int *dirfd, struct stat *st, char *why, size_t whycap)
 {
 	int r;
 

@@ -50,10 +50,10 @@ struct ig_totp_state {
 
 enum ig_totp_result {
 	IG_TOTP_OK = 0,
-	IG_TOTP_BAD_CODE,     /* wrong or malformed code (counted) */
-	IG_TOTP_REPLAY,       /* right code for a step already used (counted) */
-	IG_TOTP_LOCKED,       /* locked out: code not even checked */
-	IG_TOTP_NOT_ENROLLED, /* no secret for this user */
+	IG_TOTP_BAD_CODE,      /* wrong or malformed code (counted) */
+	IG_TOTP_REPLAY,        /* right code for a step already used (counted) */
+	IG_TOTP_LOCKED,        /* locked out: code not even checked */
+	IG_TOTP_NOT_ENROLLED,  /* no secret for this user */
 	IG_TOTP_PREDATES_BOOT, /* right code, but its step may have been used
 	                          before this boot (not counted) */
 };

@@ -160,8 +160,8 @@ int main(int argc, char **argv)
 	(void)unlink(sa.sun_path);
 	for (int k = 0; k < CASES; k++) {
 		qsort(v[k], (size_t)n, sizeof(double), cmp);
-		printf("RESULT what=floor case=%s n=%ld p10_us=%.1f p50_us=%.1f p90_us=%.1f\n", names[k],
-		       n, v[k][(long)(0.1 * (double)(n - 1) + 0.5)],
+		printf("RESULT what=floor case=%s n=%ld p10_us=%.1f p50_us=%.1f p90_us=%.1f\n",
+		       names[k], n, v[k][(long)(0.1 * (double)(n - 1) + 0.5)],
 		       v[k][(long)(0.5 * (double)(n - 1) + 0.5)],
 		       v[k][(long)(0.9 * (double)(n - 1) + 0.5)]);
 		free(v[k]);

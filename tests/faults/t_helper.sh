@@ -325,9 +325,27 @@ int main(int argc, char **argv)
 	if ((maps = fopen("/proc/self/maps", "r")) == NULL)
 		return 2;
 	while (fgets(line, sizeof(line), maps)) {
+		/* "lo-hi perms offset dev inode [path]" (no sscanf: house rule) */
+		char *e, *f = line;
 		path[0] = '\0';
-		if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %4095s", &lo, &hi, perms, path) < 3)
+		lo = strtoul(f, &e, 16);
+		if (*e != '-')
 			continue;
+		hi = strtoul(e + 1, &e, 16);
+		if (*e != ' ' || strlen(e + 1) < 4)
+			continue;
+		memcpy(perms, e + 1, 4);
+		perms[4] = '\0';
+		for (int field = 0; field < 5 && (f = strchr(f, ' ')) != NULL; field++)
+			while (*f == ' ')
+				f++;
+		if (f != NULL && *f == '/') {
+			size_t pl = strcspn(f, "\n");
+			if (pl < sizeof(path)) {
+				memcpy(path, f, pl);
+				path[pl] = '\0';
+			}
+		}
 		if (strcmp(path, argv[1]) == 0)
 			in_mod = 2;
 		else if (in_mod == 2 && path[0] == '\0')

@@ -54,9 +54,10 @@ static int teardown(void **state)
 	if (ig_bfmt(cmd, sizeof(cmd), "%s", tdir) == 0) {
 		int d = open(tdir, O_RDONLY | O_DIRECTORY);
 		if (d >= 0) {
-			const char *names[] = {"alice.json", ".alice.lock", "bob.json", ".bob.lock",
-			                       "carol.json", ".carol.lock", "dave.json",
-			                       ".dave.lock", "erin.json", ".erin.lock", NULL};
+			const char *names[] = {"alice.json", ".alice.lock", "bob.json",
+			                       ".bob.lock",  "carol.json",  ".carol.lock",
+			                       "dave.json",  ".dave.lock",  "erin.json",
+			                       ".erin.lock", NULL};
 			for (int i = 0; names[i]; i++)
 				(void)unlinkat(d, names[i], 0);
 			close(d);
