@@ -208,8 +208,8 @@ static void write_file(const char *path, const char *text, long owner)
 	/* On disk before the timed login, as a state file written at the last
 	 * login long ago is (and as ig_totp_enroll leaves pam_iamgate's): the
 	 * module's replace then frees allocated blocks, which costs what it
-	 * costs on this file system (a synchronous discard on ext4 mounted
-	 * with discard and no journal). */
+	 * costs here: on ext4 mounted with discard and no journal, a
+	 * synchronous discard. */
 	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0)
 		die("cannot replace a state file");
 	sync_dir(path);
