@@ -108,14 +108,20 @@ static json_t *req(const char *phase, const char *user, const char *rhost, const
 	return r;
 }
 
-/* Run a request; return the reply (caller decrefs). */
-static json_t *run(json_t *rq)
+/* Run a request (consumed) in env; return the reply (caller decrefs). */
+static json_t *run_env(json_t *rq, const struct ig_gate_env *env)
 {
-	struct ig_gate_env env = {.now = now, .host = "bastion-test", .issue = ig_session_open};
-	json_t *rep = ig_gate_handle(rq, &env);
+	json_t *rep = ig_gate_handle(rq, env);
 	json_decref(rq);
 	assert_non_null(rep);
 	return rep;
+}
+
+/* Run a request at now; return the reply (caller decrefs). */
+static json_t *run(json_t *rq)
+{
+	struct ig_gate_env env = {.now = now, .host = "bastion-test", .issue = ig_session_open};
+	return run_env(rq, &env);
 }
 
 static void expect(json_t *rep, const char *result, const char *reason)
@@ -273,10 +279,7 @@ static void test_auth_denies(void **st)
 static json_t *run_booted(json_t *rq, int64_t boot)
 {
 	struct ig_gate_env env = {.now = now, .boot_time = boot, .host = "bastion-test"};
-	json_t *rep = ig_gate_handle(rq, &env);
-	json_decref(rq);
-	assert_non_null(rep);
-	return rep;
+	return run_env(rq, &env);
 }
 
 /* The boot floor: a right code whose step may have been used before this
@@ -434,14 +437,6 @@ static void test_audit_unwritable_denies(void **st)
 	json_decref(rep);
 	assert_int_equal(unlink(auditp), 0);
 	assert_int_equal(rename(moved, auditp), 0);
-}
-
-static json_t *run_env(json_t *rq, const struct ig_gate_env *env)
-{
-	json_t *rep = ig_gate_handle(rq, env);
-	json_decref(rq);
-	assert_non_null(rep);
-	return rep;
 }
 
 /* Replace the config's text in place (same inode) keeping its mtime. */
