@@ -164,21 +164,14 @@ int ig_open_checked_dir(const char *path, int *dirfd, char *why, size_t whycap)
 	return open_checked_dir(path, dirfd, &st, why, whycap);
 }
 
-static int open_trusted_dir(const char *path, int *dirfd, struct stat *st, char *why, size_t whycap)
+int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap)
 {
 	int r;
 
 	*dirfd = -1;
 	if ((r = ig_safe_path(path, why, whycap)) != 0)
 		return r;
-	return open_checked_dir(path, dirfd, st, why, whycap);
-}
-
-int ig_open_trusted_dir(const char *path, int *dirfd, char *why, size_t whycap)
-{
-	struct stat st;
-
-	return open_trusted_dir(path, dirfd, &st, why, whycap);
+	return ig_open_checked_dir(path, dirfd, why, whycap);
 }
 
 int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whycap)
@@ -187,9 +180,10 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
 	int r;
 
 	*dirfd = -1;
-	r = open_trusted_dir(path, dirfd, &st, why, whycap);
+	r = ig_safe_path(path, why, whycap);
 	if (r == IG_ERR_NOTFOUND) {
-		/* Absent (or a parent is): create it under a trusted parent. */
+		/* Absent (or a parent is): create it under a trusted parent; the
+		 * new directory itself is checked when opened, below. */
 		char parent[PATH_MAX];
 		char *slash;
 
@@ -207,9 +201,9 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
 		}
 		if (chmod(path, mode) != 0)
 			return IG_ERR_IO;
-		r = open_trusted_dir(path, dirfd, &st, why, whycap);
+		r = 0;
 	}
-	if (r != 0)
+	if (r != 0 || (r = open_checked_dir(path, dirfd, &st, why, whycap)) != 0)
 		return r;
 	if ((st.st_mode & 07777 & ~mode) != 0) {
 		ig_why(why, whycap, "%s has mode %04o, expected %04o; fix: chmod %04o %s", path,
