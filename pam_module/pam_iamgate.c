@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -130,11 +131,48 @@ static long ms_left(const struct timespec *deadline)
 }
 
 /*
+ * write() to a pipe whose reader has gone raises SIGPIPE, whose default
+ * action kills the PAM application: sshd, or whatever else loaded us.  A
+ * helper that dies before reading its request must be a logged deny, never
+ * that.  So SIGPIPE is blocked on this thread for the write (a write's
+ * SIGPIPE is sent to the thread that wrote), and one it raised is taken back
+ * with a zero-timeout sigtimedwait, unless one was already pending before:
+ * that one is the application's.  Neither its disposition nor its mask
+ * changes.  (A socket has MSG_NOSIGNAL instead.)
+ */
+static ssize_t write_nosigpipe(int fd, const void *p, size_t n)
+{
+	sigset_t pipe_set, old, pending;
+	int was_pending, e;
+	ssize_t w;
+
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
+		return -1;
+	was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+	w = write(fd, p, n);
+	e = errno;
+	if (w < 0 && e == EPIPE && !was_pending) {
+		const struct timespec zero = {0, 0};
+
+		while (sigtimedwait(&pipe_set, NULL, &zero) < 0 && errno == EINTR)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return w;
+}
+
+/*
  * Write request to *wfd, then read the reply from rfd until EOF into buf
  * (cap bytes, NUL-terminated), both before deadline.  Once the request is
  * out the helper must see EOF: a socket (*wfd == rfd) is shut down for
- * writing, a pipe's write end is closed and *wfd set to -1.  Returns 0, -1 when the time ran out or the other side broke
- * the exchange, -2 when the reply is larger than the protocol allows.
+ * writing, a pipe's write end is closed and *wfd set to -1.  Returns 0; -1
+ * when the time ran out or the exchange failed; -2 when the reply is larger
+ * than the protocol allows; -3 when the other side closed before taking the
+ * whole request (EPIPE, ECONNRESET): the helper died or gave up, and how it
+ * ended is the thing to report.
  */
 static int exchange(int *wfd, int rfd, const char *request, const struct timespec *deadline,
                     char *buf, size_t cap, size_t *got)
@@ -153,9 +191,11 @@ static int exchange(int *wfd, int rfd, const char *request, const struct timespe
 		/* MSG_NOSIGNAL: a helper gone away is an error, not a SIGPIPE
 		 * for the PAM application. */
 		n = sock ? send(*wfd, request + off, len - off, MSG_NOSIGNAL)
-		         : write(*wfd, request + off, len - off);
+		         : write_nosigpipe(*wfd, request + off, len - off);
 		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+			return -3;
 		if (n <= 0)
 			return -1;
 		off += (size_t)n;
@@ -386,8 +426,8 @@ static int run_helper(pam_handle_t *pamh, const struct opts *o, int timeout, con
 	/* Write the request (it may hold the code: written once, then wiped by
 	 * the caller), then read the reply until EOF, both within the limit. */
 	r = exchange(&in[1], out[0], request, &deadline, buf, sizeof(buf), &got);
-	if (r == 0)
-		goto wait;
+	if (r == 0 || r == -3)
+		goto wait; /* -3: it closed its stdin; how it ended is logged below */
 	if (r == -2)
 		pam_syslog(pamh, LOG_ERR, "helper reply larger than %d bytes", IG_PROTO_MAX_REPLY);
 	pam_syslog(pamh, LOG_ERR,
@@ -431,6 +471,12 @@ wait:
 		else
 			pam_syslog(pamh, LOG_ERR, "helper %s exited with status %d; failing closed",
 			           o->helper, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		goto restore;
+	}
+	if (r == -3) {
+		pam_syslog(pamh, LOG_ERR,
+		           "helper %s exited without reading the whole request; failing closed",
+		           o->helper);
 		goto restore;
 	}
 	rc = take_reply(pamh, o->helper, buf, got, reply);

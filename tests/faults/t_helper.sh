@@ -80,6 +80,102 @@ fake crash 'kill -SEGV $$'
 try "helper crashing (SIGSEGV) before reading: denied" "$T/bin/crash" \
 	'SYSLOG\(3\): helper .*crash died of signal 11; failing closed'
 
+# The same crash, with the module's write made to come after the helper's
+# death: posix_spawn is wrapped to return only once the child has died
+# (waitid WNOWAIT leaves it for the module to reap).  The write then meets a
+# pipe with no reader, which raises SIGPIPE; its default would kill the PAM
+# application (pamtester here, sshd on a bastion) with no verdict and no log.
+cat >"$T/spawnwait.c" <<'CEOF'
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <spawn.h>
+#include <sys/wait.h>
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+                        const posix_spawnattr_t *, char *const[], char *const[]);
+int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+                const posix_spawnattr_t *at, char *const argv[], char *const envp[])
+{
+	spawn_fn real = (spawn_fn)dlsym(RTLD_NEXT, "posix_spawn");
+	siginfo_t si;
+	int r = real(pid, path, fa, at, argv, envp);
+
+	if (r == 0)
+		(void)waitid(P_PID, (id_t)*pid, &si, WEXITED | WNOWAIT);
+	return r;
+}
+CEOF
+if gcc -shared -fPIC -O1 -o "$T/spawnwait.so" "$T/spawnwait.c" -ldl; then
+	PRELOAD0=$PRELOAD
+	PRELOAD="$PRELOAD $T/spawnwait.so"
+	try "helper dead (SIGSEGV) before the request is written: no SIGPIPE for the application; denied, its signal logged" \
+		"$T/bin/crash" 'SYSLOG\(3\): helper .*crash died of signal 11; failing closed'
+	fake quits 'exit 0'
+	try "helper exiting 0 before the request is written: denied, logged as such" \
+		"$T/bin/quits" 'SYSLOG\(3\): helper .*quits exited without reading the whole request; failing closed'
+	# The application's own SIGPIPE state is left as it was: its mask, and
+	# a SIGPIPE it already had pending (blocked) is still pending after.
+	cat >"$T/sigpipe.c" <<'CEOF'
+#include <security/pam_appl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+static int conv(int n, const struct pam_message **m, struct pam_response **r, void *d)
+{
+	*r = calloc((size_t)n, sizeof(**r));
+	for (int i = 0; i < n; i++)
+		if (m[i]->msg_style == PAM_PROMPT_ECHO_OFF)
+			(*r)[i].resp = strdup((const char *)d);
+	return PAM_SUCCESS;
+}
+int main(int argc, char **argv)
+{
+	struct pam_conv c = {conv, NULL};
+	pam_handle_t *h;
+	sigset_t set, now;
+	int r;
+	if (argc != 4)
+		return 2;
+	c.appdata_ptr = argv[2];
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (strcmp(argv[3], "unblocked") != 0)
+		sigprocmask(SIG_BLOCK, &set, NULL);
+	if (strcmp(argv[3], "pending") == 0)
+		raise(SIGPIPE);
+	if (pam_start("iamgate", argv[1], &c, &h) != PAM_SUCCESS)
+		return 2;
+	pam_set_item(h, PAM_RHOST, "127.0.0.1");
+	r = pam_authenticate(h, 0);
+	sigprocmask(SIG_BLOCK, NULL, &now);
+	printf("auth=%d blocked=%d", r, sigismember(&now, SIGPIPE));
+	sigpending(&now);
+	printf(" pending=%d\n", sigismember(&now, SIGPIPE));
+	pam_end(h, r);
+	return 0;
+}
+CEOF
+	if gcc -O1 -o "$T/bin/sigpipe" "$T/sigpipe.c" -lpam; then
+		HELPER=$T/bin/quits write_service timeout=2
+		for want in "unblocked auth=7 blocked=0 pending=0" "blocked auth=7 blocked=1 pending=0" \
+			"pending auth=7 blocked=1 pending=1"; do
+			out=$(env LD_PRELOAD="$PRELOAD" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$T/pam.d" \
+				"$T/bin/sigpipe" "${P}alice" "$(code_for $SECRET_A)" "${want%% *}" 2>&1 | grep -v '^PWRAP_' | tail -1)
+			if [ "$out" = "${want#* }" ]; then
+				t_ok "SIGPIPE ${want%% *} in the application before auth: left so after a broken pipe ($out)"
+			else
+				t_fail "SIGPIPE ${want%% *} before auth" "want ${want#* }, got: $out"
+			fi
+		done
+		write_service
+	else
+		t_fail "application SIGPIPE state" "cannot build the probe"
+	fi
+	PRELOAD=$PRELOAD0
+else
+	t_fail "helper dead before the request is written" "cannot build the posix_spawn wrapper"
+fi
+
 fake crash2 'cat >/dev/null; kill -ABRT $$'
 try "helper crashing (SIGABRT) after reading the request: denied" "$T/bin/crash2" \
 	'died of signal 6; failing closed'
