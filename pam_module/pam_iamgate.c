@@ -148,8 +148,12 @@ static ssize_t write_nosigpipe(int fd, const void *p, size_t n)
 
 	sigemptyset(&pipe_set);
 	sigaddset(&pipe_set, SIGPIPE);
-	if (pthread_sigmask(SIG_BLOCK, &pipe_set, &old) != 0)
+	/* It returns its error rather than setting errno; a stale EINTR or
+	 * EAGAIN there would have the caller retry forever. */
+	if ((e = pthread_sigmask(SIG_BLOCK, &pipe_set, &old)) != 0) {
+		errno = e;
 		return -1;
+	}
 	was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
 	w = write(fd, p, n);
 	e = errno;
