@@ -80,7 +80,7 @@ $(BUILD)/pam_iamgate.so: pam_module/pam_iamgate.c pam_module/pam_iamgate.map hel
 	  -Wl,--version-script=pam_module/pam_iamgate.map -o $@ $< helper/util.c helper/error.c helper/protocol.c \
 	  $(shell pkg-config --libs jansson) -lpam
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/libiamgate.a | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(BUILD)/libiamgate.a | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DIG_SOURCE_DIR='"$(CURDIR)"' -fPIE -pie $(LDHARDEN) -o $@ $< \
 	  $(BUILD)/libiamgate.a $(PKG_LIBS) -lcmocka
 

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "iamgate/cidr.h"
+#include "../unit/cidr_ref.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,8 +35,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                                                   \
 		}                                                                                  \
 	} while (0)
-
-static const uint8_t mapped_pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 static int all_zero(const void *p, size_t n)
 {
@@ -55,33 +54,6 @@ static unsigned maxbits(const struct ig_addr *a)
 static void flip_bit(uint8_t *b, unsigned i)
 {
 	b[i / 8] ^= (uint8_t)(0x80u >> (i % 8));
-}
-
-/* ---- reference, independent of cidr.c's word arithmetic ---- */
-
-static struct ig_addr ref_norm(struct ig_addr a)
-{
-	if (a.family == 6 && memcmp(a.b, mapped_pfx, 12) == 0) {
-		uint8_t v4[4];
-
-		memcpy(v4, a.b + 12, 4);
-		memset(a.b, 0, 16);
-		memcpy(a.b, v4, 4);
-		a.family = 4;
-	}
-	return a;
-}
-
-static int ref_contains(const struct ig_cidr *c, const struct ig_addr *addr)
-{
-	struct ig_addr a = ref_norm(*addr);
-
-	if (a.family != c->addr.family)
-		return 0;
-	for (unsigned i = 0; i < c->prefix; i++)
-		if (((c->addr.b[i / 8] ^ a.b[i / 8]) >> (7 - i % 8)) & 1)
-			return 0;
-	return 1;
 }
 
 /* ---- text ---- */
@@ -110,7 +82,7 @@ static void check_addr_text(const char *s, size_t len, const uint8_t *raw, size_
 	}
 	CHECK(len > 0 && len < IG_ADDRSTRLEN);
 	CHECK(a.family == 4 || a.family == 6);
-	CHECK(!(a.family == 6 && memcmp(a.b, mapped_pfx, 12) == 0));
+	CHECK(!(a.family == 6 && memcmp(a.b, ref_mapped, 12) == 0));
 	if (a.family == 4)
 		CHECK(all_zero(a.b + 4, 12));
 	for (size_t i = 0; i < len; i++)
@@ -152,7 +124,7 @@ static void check_cidr_text(const char *s, const uint8_t *raw, size_t rawlen)
 	CHECK(c.addr.family == 4 || c.addr.family == 6);
 	mb = maxbits(&c.addr);
 	CHECK(c.prefix <= mb);
-	CHECK(!(c.addr.family == 6 && c.prefix >= 96 && memcmp(c.addr.b, mapped_pfx, 12) == 0));
+	CHECK(!(c.addr.family == 6 && c.prefix >= 96 && memcmp(c.addr.b, ref_mapped, 12) == 0));
 	/* Host bits are zero. */
 	for (unsigned i = c.prefix; i < 128; i++)
 		CHECK(((c.addr.b[i / 8] >> (7 - i % 8)) & 1) == 0);
@@ -177,7 +149,7 @@ static void check_cidr_text(const char *s, const uint8_t *raw, size_t rawlen)
 	for (unsigned i = c.prefix; i < mb; i++)
 		flip_bit(a.b, i);
 	{
-		int want = !(a.family == 6 && memcmp(a.b, mapped_pfx, 12) == 0);
+		int want = !(a.family == 6 && memcmp(a.b, ref_mapped, 12) == 0);
 
 		CHECK(ig_cidr_set_match(set, &a) == want);
 		CHECK(ig_cidr_contains(&c, &a) == want);
@@ -193,7 +165,7 @@ static void check_cidr_text(const char *s, const uint8_t *raw, size_t rawlen)
 	memset(&a, 0, sizeof(a));
 	if (c.addr.family == 4) {
 		a.family = 6;
-		memcpy(a.b, mapped_pfx, 12);
+		memcpy(a.b, ref_mapped, 12);
 		memcpy(a.b + 12, c.addr.b, 4);
 		CHECK(ig_cidr_set_match(set, &a) == 1);
 		a.b[11] = 0; /* ::a.b.c.d, IPv4-compatible: IPv6 */
@@ -241,7 +213,7 @@ static void add_filler(struct ig_cidr_set *set)
 
 static int in_filler(const struct ig_addr *addr)
 {
-	struct ig_addr a = ref_norm(*addr);
+	struct ig_addr a = ref_canon_addr(*addr);
 
 	if (a.family == 4)
 		return a.b[0] == 240 && a.b[1] == 0 && (a.b[2] << 8 | a.b[3]) < NFILL;
@@ -277,7 +249,7 @@ static void check_set_binary(const uint8_t *data, size_t size)
 		a.family = (r[0] & 2) ? 6 : 4;
 		memcpy(a.b, r + 2, a.family == 6 ? 16 : 4);
 		if (a.family == 6 && (r[0] & 4))
-			memcpy(a.b, mapped_pfx, 12);
+			memcpy(a.b, ref_mapped, 12);
 		if ((r[0] & 1) && n < MAXPFX) {
 			struct ig_cidr c;
 			unsigned mb = maxbits(&a);
@@ -290,12 +262,7 @@ static void check_set_binary(const uint8_t *data, size_t size)
 				c.addr.b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 			CHECK(ig_cidr_set_add(set, &c) == 0);
 			/* Keep the reference's copy in the normalised form. */
-			if (c.addr.family == 6 && c.prefix >= 96 &&
-			    memcmp(c.addr.b, mapped_pfx, 12) == 0) {
-				c.addr = ref_norm(c.addr);
-				c.prefix -= 96;
-			}
-			list[n++] = c;
+			list[n++] = ref_canon(c);
 			continue;
 		}
 		{

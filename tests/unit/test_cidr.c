@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "iamgate/cidr.h"
+#include "cidr_ref.h"
 
 /* ---- helpers ---- */
 
@@ -85,25 +86,7 @@ static void clear_host_bits(uint8_t *b, unsigned nbytes, unsigned prefix)
 			b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
-/*
- * The reference: bit-by-bit, written apart from cidr.c's word masks.  a must
- * be canonical already (IPv4 as family 4); c as the set stores it.
- */
-static int ref_bit(const uint8_t *b, unsigned i)
-{
-	return (b[i / 8] >> (7 - i % 8)) & 1;
-}
-
-static int ref_contains(const struct ig_cidr *c, const struct ig_addr *a)
-{
-	if (c->addr.family != a->family)
-		return 0;
-	for (unsigned i = 0; i < c->prefix; i++)
-		if (ref_bit(c->addr.b, i) != ref_bit(a->b, i))
-			return 0;
-	return 1;
-}
-
+/* The reference (cidr_ref.h) over a list: any prefix contains a. */
 static int ref_match(const struct ig_cidr *list, size_t n, const struct ig_addr *a)
 {
 	for (size_t i = 0; i < n; i++)
@@ -1042,34 +1025,9 @@ struct ref_tab {
 	size_t n[2][129];
 };
 
-static const uint8_t ref_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
 static int cmp16(const void *a, const void *b)
 {
 	return memcmp(a, b, 16);
-}
-
-/* ::ffff:a.b.c.d becomes a.b.c.d (addresses and /96-or-longer prefixes). */
-static struct ig_addr ref_canon_addr(struct ig_addr a)
-{
-	if (a.family == 6 && memcmp(a.b, ref_mapped, 12) == 0) {
-		uint8_t v4[4];
-
-		memcpy(v4, a.b + 12, 4);
-		memset(a.b, 0, 16);
-		memcpy(a.b, v4, 4);
-		a.family = 4;
-	}
-	return a;
-}
-
-static struct ig_cidr ref_canon(struct ig_cidr c)
-{
-	if (c.addr.family == 6 && c.prefix >= 96 && memcmp(c.addr.b, ref_mapped, 12) == 0) {
-		c.addr = ref_canon_addr(c.addr);
-		c.prefix -= 96;
-	}
-	return c;
 }
 
 static void ref_tab_build(struct ref_tab *r, const struct ig_cidr *canon, size_t n)
