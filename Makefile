@@ -37,15 +37,26 @@ ifeq ($(SAN),1)
 LDHARDEN += -fsanitize=address,undefined
 endif
 
-CORE_SRC := $(filter-out helper/prog_%.c,$(wildcard helper/*.c))
-CORE_OBJ := $(CORE_SRC:helper/%.c=$(BUILD)/obj/%.o)
-# The lean archive: what iamgate-helper (auth, account, close_session) needs.
-# No STS: sts.c, creds.c and session.c (open_session's issuing) pull in
-# libcurl and libxml2, whose loading was 85% of an auth call; open_session
-# is handed to iamgate-issuer, which links the whole core.
-LEAN_SRC := $(filter-out helper/sts.c helper/creds.c helper/session.c,$(CORE_SRC))
-LEAN_OBJ := $(LEAN_SRC:helper/%.c=$(BUILD)/obj/%.o)
+# The tree is laid out by link boundary (docs/ARCHITECTURE.md); each archive
+# is built from one folder:
+#   src/base   linked into everything, the PAM module included (no network)
+#   src/core   the decision units (no network): libiamgate-core.a
+#   src/aws    the AWS clients (libcurl, libxml2): libiamgate-aws.a
+#   src/pam, src/helper, src/issuer, src/cli   one folder per program
+BASE_SRC := $(wildcard src/base/*.c)
+CORE_SRC := $(wildcard src/core/*.c)
+AWS_SRC  := $(wildcard src/aws/*.c)
+obj_of    = $(patsubst src/%.c,$(BUILD)/obj/%.o,$(1))
+BASE_A   := $(BUILD)/libiamgate-base.a
+CORE_A   := $(BUILD)/libiamgate-core.a
+AWS_A    := $(BUILD)/libiamgate-aws.a
+# Link order: a unit's archive before the archives it uses.
+ALL_A    := $(AWS_A) $(CORE_A) $(BASE_A)
+LEAN_A   := $(CORE_A) $(BASE_A)
 LEAN_LIBS := $(shell pkg-config --libs jansson liboath libcrypto 2>/dev/null)
+HDRS     := $(wildcard include/iamgate/*.h)
+# Unit tests link every archive and the programs' units (not their main).
+PROG_UNITS := $(call obj_of,$(filter-out %/main.c,$(wildcard src/helper/*.c src/issuer/*.c src/cli/*.c)))
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
@@ -54,37 +65,41 @@ PROGS := $(BUILD)/pam_iamgate.so $(BUILD)/iamgate-helper $(BUILD)/iamgate-issuer
 .PHONY: all check unit demo bench fuzz lint deps install clean asan
 all: $(PROGS)
 
-$(BUILD)/obj/%.o: helper/%.c $(wildcard include/iamgate/*.h) | $(BUILD)/obj
+$(BUILD)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -c -o $@ $<
 
-$(BUILD)/libiamgate.a: $(CORE_OBJ)
+$(BASE_A): $(call obj_of,$(BASE_SRC))
+$(CORE_A): $(call obj_of,$(CORE_SRC))
+$(AWS_A): $(call obj_of,$(AWS_SRC))
+$(BUILD)/libiamgate-%.a:
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libiamgate-lean.a: $(LEAN_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+# iamgate-helper: auth, account, close_session; no libcurl, no libxml2 (their
+# loading would dominate an exec'd auth call).
+$(BUILD)/iamgate-helper: $(call obj_of,$(wildcard src/helper/*.c)) $(LEAN_A)
+	$(CC) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $^ $(LEAN_LIBS)
 
-$(BUILD)/iamgate-helper: helper/prog_helper.c $(BUILD)/libiamgate-lean.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< $(BUILD)/libiamgate-lean.a $(LEAN_LIBS)
+$(BUILD)/iamgate-issuer: $(call obj_of,$(wildcard src/issuer/*.c)) $(ALL_A)
+	$(CC) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/iamgate-issuer: helper/prog_issuer.c $(BUILD)/libiamgate.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< $(BUILD)/libiamgate.a $(PKG_LIBS)
+$(BUILD)/iamgate: $(call obj_of,$(wildcard src/cli/*.c)) $(ALL_A)
+	$(CC) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/iamgate: helper/prog_cli.c $(BUILD)/libiamgate.a
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -pie $(LDHARDEN) -o $@ $< $(BUILD)/libiamgate.a $(PKG_LIBS)
-
-# The module: thin adaptor, libpam + jansson only, exports only pam_sm_*.
-$(BUILD)/pam_iamgate.so: pam_module/pam_iamgate.c pam_module/pam_iamgate.map helper/util.c helper/error.c helper/protocol.c $(wildcard include/iamgate/*.h) | $(BUILD)/obj
+# The module: thin adaptor, libpam + jansson only, exports only pam_sm_*;
+# it links src/base alone, compiled position-independent.
+$(BUILD)/pam_iamgate.so: $(wildcard src/pam/*.c) src/pam/pam_iamgate.map $(BASE_SRC) $(HDRS)
+	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -shared $(LDHARDEN) \
-	  -Wl,--version-script=pam_module/pam_iamgate.map -o $@ $< helper/util.c helper/error.c helper/protocol.c \
+	  -Wl,--version-script=src/pam/pam_iamgate.map -o $@ $(wildcard src/pam/*.c) $(BASE_SRC) \
 	  $(shell pkg-config --libs jansson) -lpam
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(BUILD)/libiamgate.a | $(BUILD)/tests
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(wildcard tests/unit/*.h) $(PROG_UNITS) $(ALL_A) | $(BUILD)/tests
 	$(CC) $(CPPFLAGS) $(CFLAGS) -DIG_SOURCE_DIR='"$(CURDIR)"' -fPIE -pie $(LDHARDEN) -o $@ $< \
-	  $(BUILD)/libiamgate.a $(PKG_LIBS) -lcmocka
+	  $(PROG_UNITS) $(ALL_A) $(PKG_LIBS) -lcmocka
 
-$(BUILD)/obj $(BUILD)/tests:
+$(BUILD)/tests:
 	mkdir -p $@
 
 unit: $(UNIT_BIN)

@@ -14,6 +14,6 @@ if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
 			if [ -f "$f" ]; then printf '%s\0' "$f"; fi
 		done | LC_ALL=C sort -z
 else
-	find Makefile helper include pam_module config packaging README.md \
+	find Makefile src include config packaging README.md \
 		-type f -print0 2>/dev/null | LC_ALL=C sort -z
 fi

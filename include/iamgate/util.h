@@ -43,6 +43,16 @@ void ig_why(char *why, size_t cap, const char *fmt, ...) __attribute__((format(p
 int ig_safe_path(const char *path, char *why, size_t whycap) IG_MUST_CHECK;
 
 /*
+ * path made absolute against the working directory (a path that is absolute
+ * already is copied), without resolving anything: "." and ".." and symlinks
+ * stay for ig_safe_path to walk and judge.  For people's command lines
+ * ("--config iamgate.json"); the PAM module and the helper take absolute
+ * paths only.  IG_ERR_IO when the working directory cannot be read,
+ * IG_ERR_RANGE when the result does not fit in cap.
+ */
+int ig_abs_path(const char *path, char *out, size_t cap) IG_MUST_CHECK;
+
+/*
  * Open a directory that must be root-owned, a real directory (no symlink)
  * and not writable by group/others; path must pass ig_safe_path.
  * *dirfd receives an O_DIRECTORY|O_CLOEXEC descriptor.

@@ -5,8 +5,9 @@
 #
 # Debian's OpenSSH has no PAMServiceName, so sshd runs under pam_wrapper,
 # which makes libpam read the "sshd" service from our own directory.  Every
-# port is chosen at run time; every file lives under $E (inside build/,
-# root-owned 0755 all the way up, as the gate's trusted-path checks want);
+# port is chosen at run time; every file lives under $E (below $E2E_BASE,
+# /run/iamgate-e2e by default: outside the checkout, root-owned 0755 all the
+# way up, as the gate's trusted-path checks and the test users want);
 # e2e_cleanup (trap EXIT) stops what was started and removes users, groups
 # and $E.
 #
@@ -30,6 +31,7 @@ SSHD_BIN=${SSHD_BIN:-/usr/sbin/sshd}
 SSH_BIN=${SSH_BIN:-/usr/bin/ssh}
 PAMWRAP=/usr/lib/x86_64-linux-gnu/libpam_wrapper.so
 [ -f "$PAMWRAP" ] || PAMWRAP=$(ls /usr/lib/*/libpam_wrapper.so 2>/dev/null | head -1)
+E2E_BASE=${E2E_BASE:-/run/iamgate-e2e}
 MODULE=${MODULE:-$BUILD/pam_iamgate.so}
 HELPER=${HELPER:-$BUILD/iamgate-helper}
 CLI=${CLI:-$BUILD/iamgate}
@@ -65,8 +67,11 @@ e2e_require() {
 
 e2e_init() {
 	e2e_require || return 1
-	mkdir -p "$BUILD"
-	E=$(mktemp -d "$BUILD/e2e.XXXXXX") || return 1
+	# The test users must reach their keys, homes and session files, so the
+	# run lives outside the checkout (which may sit under a 0700 home such
+	# as /root), in a root-owned directory every user can traverse.
+	install -d -m 0755 -o root -g root "$E2E_BASE" || return 1
+	E=$(mktemp -d "$E2E_BASE/e2e.XXXXXX") || return 1
 	chmod 0755 "$E"
 	mkdir -p "$E/etc" "$E/log" "$E/run" "$E/home" "$E/keys" "$E/sshd" "$E/pam.d" \
 		"$E/client" "$E/bg" "$E/sts"

@@ -5,7 +5,7 @@
  * Build and run (from the repo root; crashers land in build/h-audit/):
  *   mkdir -p build/h-audit/fuzz-corpus && \
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
- *     tests/fuzz/fuzz_audit.c helper/audit.c helper/util.c helper/error.c \
+ *     tests/fuzz/fuzz_audit.c src/core/audit.c src/base/util.c src/base/error.c \
  *     $(pkg-config --cflags --libs jansson libcrypto) -o build/h-audit/fuzz_audit && \
  *   build/h-audit/fuzz_audit -max_total_time=60 -max_len=65536 \
  *     -artifact_prefix=build/h-audit/ build/h-audit/fuzz-corpus tests/fuzz/corpus/audit

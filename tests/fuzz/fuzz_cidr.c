@@ -1,8 +1,8 @@
 /*
- * fuzz_cidr.c - libFuzzer target for helper/cidr.c.
+ * fuzz_cidr.c - libFuzzer target for src/core/cidr.c.
  *
  * Build (from the repo root):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude tests/fuzz/fuzz_cidr.c helper/cidr.c helper/util.c helper/error.c -o build/h-cidr/fuzz_cidr
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude tests/fuzz/fuzz_cidr.c src/core/cidr.c src/base/util.c src/base/error.c -o build/h-cidr/fuzz_cidr
  * Run (grow a scratch copy, not the seed corpus in the repo):
  *   mkdir -p build/h-cidr/corpus && cp -r tests/fuzz/corpus/cidr/. build/h-cidr/corpus/
  *   build/h-cidr/fuzz_cidr -max_total_time=60 -dict=tests/fuzz/fuzz_cidr.dict build/h-cidr/corpus

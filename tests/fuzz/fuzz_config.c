@@ -1,6 +1,6 @@
 /*
  * fuzz_config.c - libFuzzer target for the configuration loader
- * (helper/config.c with jsonpos and cidr): arbitrary bytes must either load
+ * (src/core/config.c with jsonpos and cidr): arbitrary bytes must either load
  * into a consistent configuration or be refused with a message; never a
  * crash, a leak or an unbounded allocation.  Built and run by tests/fuzz/run.sh.
  */

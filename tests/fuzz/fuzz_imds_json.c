@@ -1,10 +1,10 @@
 /*
  * fuzz_imds_json.c - libFuzzer target for the base-credential parsers in
- * helper/creds.c: the IMDS security-credentials JSON (also the cache file
+ * src/aws/creds.c: the IMDS security-credentials JSON (also the cache file
  * format) and, on the same bytes, the shared-credentials INI reader.
  *
  * Build (from the repo root):
- *   mkdir -p build/h-sts-fuzz && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude tests/fuzz/fuzz_imds_json.c helper/creds.c helper/sts.c helper/sigv4.c helper/util.c helper/error.c $(pkg-config --cflags --libs libcurl libxml-2.0 libcrypto jansson) -o build/h-sts-fuzz/fuzz_imds_json
+ *   mkdir -p build/h-sts-fuzz && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude tests/fuzz/fuzz_imds_json.c src/aws/creds.c src/aws/sts.c src/aws/sigv4.c src/base/util.c src/base/error.c $(pkg-config --cflags --libs libcurl libxml-2.0 libcrypto jansson) -o build/h-sts-fuzz/fuzz_imds_json
  * Run (grow a scratch copy, not the seed corpus in the repo):
  *   mkdir -p build/h-sts-fuzz/json && cp -r tests/fuzz/corpus/imds_json/. build/h-sts-fuzz/json/
  *   build/h-sts-fuzz/fuzz_imds_json -max_total_time=60 -max_len=20000 -dict=tests/fuzz/fuzz_imds_json.dict build/h-sts-fuzz/json

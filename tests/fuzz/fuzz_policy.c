@@ -6,7 +6,7 @@
  *   mkdir -p build/fuzz-policy/corpus && \
  *   clang -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -fsanitize=fuzzer,address,undefined \
  *     -fno-sanitize-recover=all -o build/fuzz-policy/fuzz_policy tests/fuzz/fuzz_policy.c \
- *     helper/policy.c helper/jsonpos.c helper/util.c helper/error.c -ljansson && \
+ *     src/core/policy.c src/core/jsonpos.c src/base/util.c src/base/error.c -ljansson && \
  *   build/fuzz-policy/fuzz_policy -max_total_time=60 -max_len=8192 \
  *     -dict=tests/fuzz/fuzz_policy.dict -artifact_prefix=build/fuzz-policy/ \
  *     build/fuzz-policy/corpus tests/fuzz/corpus/policy

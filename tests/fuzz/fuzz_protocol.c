@@ -1,7 +1,7 @@
 /*
  * fuzz_protocol.c - libFuzzer target for the module <-> helper messages:
  * the request parser the helper uses and the reply checker the module uses
- * (helper/protocol.c).  Built and run by tests/fuzz/run.sh.
+ * (src/base/protocol.c).  Built and run by tests/fuzz/run.sh.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,9 +1,9 @@
 /*
  * fuzz_sts_xml.c - libFuzzer target for the STS response parsers in
- * helper/sts.c (AssumeRoleResponse, ErrorResponse, GetCallerIdentityResponse).
+ * src/aws/sts.c (AssumeRoleResponse, ErrorResponse, GetCallerIdentityResponse).
  *
  * Build (from the repo root):
- *   mkdir -p build/h-sts-fuzz && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude tests/fuzz/fuzz_sts_xml.c helper/sts.c helper/sigv4.c helper/util.c helper/error.c $(pkg-config --cflags --libs libcurl libxml-2.0 libcrypto jansson) -o build/h-sts-fuzz/fuzz_sts_xml
+ *   mkdir -p build/h-sts-fuzz && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude tests/fuzz/fuzz_sts_xml.c src/aws/sts.c src/aws/sigv4.c src/base/util.c src/base/error.c $(pkg-config --cflags --libs libcurl libxml-2.0 libcrypto jansson) -o build/h-sts-fuzz/fuzz_sts_xml
  * Run (grow a scratch copy, not the seed corpus in the repo):
  *   mkdir -p build/h-sts-fuzz/xml && cp -r tests/fuzz/corpus/sts_xml/. build/h-sts-fuzz/xml/
  *   build/h-sts-fuzz/fuzz_sts_xml -max_total_time=60 -max_len=70000 -dict=tests/fuzz/fuzz_sts_xml.dict build/h-sts-fuzz/xml

@@ -1,6 +1,6 @@
 /*
  * fuzz_totp_state.c - libFuzzer target for the per-user TOTP state file
- * parser (helper/totp.c): malformed state is refused and leaves no secret
+ * parser (src/core/totp.c): malformed state is refused and leaves no secret
  * behind.  Built and run by tests/fuzz/run.sh.
  */
 #include <stdint.h>

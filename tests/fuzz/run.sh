@@ -17,8 +17,7 @@ LIBS="$(pkg-config --libs $PKG)"
 
 # The core units, instrumented, once.
 objs=()
-for src in helper/*.c; do
-	case $src in helper/prog_*) continue ;; esac
+for src in src/base/*.c src/core/*.c src/aws/*.c; do
 	o=$OUT/obj/$(basename "${src%.c}").o
 	if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find include -newer "$o" -name '*.h' | head -1)" ]; then
 		$CC $CFLAGS -c "$src" -o "$o" || { t_fail "fuzz build: $src"; t_done; exit 1; }

@@ -1,10 +1,10 @@
 #!/bin/bash
 # tests/pkg/t_man.sh - the man pages: groff and man render them without a
 # single warning, and they document what the code accepts: every key the
-# configuration loader knows (helper/config.c), every option and subcommand
-# of the iamgate command (helper/prog_cli.c, helper/audit_cli.c), every
-# module option (pam_module/pam_iamgate.c), the long-lived helper's options
-# (helper/prog_helper.c) and service, and the PAM and sshd lines an admin has
+# configuration loader knows (src/core/config.c), every option and subcommand
+# of the iamgate command (src/cli/main.c, src/cli/audit_cli.c), every
+# module option (src/pam/pam_iamgate.c), the long-lived helper's options
+# (src/helper/main.c) and service, and the PAM and sshd lines an admin has
 # to add.
 source "$(dirname "$0")/../lib.sh"
 cd "$ROOT" || exit 1
@@ -43,13 +43,13 @@ missing() {
 	printf '%s' "$out"
 }
 
-# --- iamgate.json(5): every key helper/config.c accepts ------------------
+# --- iamgate.json(5): every key src/core/config.c accepts ------------------
 # The loader lists the allowed keys of each object in "keys[]" arrays.
-keys=$(awk '/static const char \*const c?keys\[\] = \{/,/\};/' helper/config.c |
+keys=$(awk '/static const char \*const c?keys\[\] = \{/,/\};/' src/core/config.c |
 	grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
 nkeys=$(wc -w <<<"$keys")
 json5=$(render "$MAN/iamgate.json.5")
-if [ "$nkeys" -ge 25 ]; then t_ok "found $nkeys configuration keys in helper/config.c"; else t_fail "only $nkeys keys extracted from helper/config.c" "$keys"; fi
+if [ "$nkeys" -ge 25 ]; then t_ok "found $nkeys configuration keys in src/core/config.c"; else t_fail "only $nkeys keys extracted from src/core/config.c" "$keys"; fi
 m=$(missing "$json5" $keys arn pii duration_seconds allow_from roles)
 if [ -z "$m" ]; then t_ok "iamgate.json(5) documents every configuration key"; else t_fail "iamgate.json(5) lacks keys:$m"; fi
 # Defaults and ranges as the loader has them (a sample that would drift).
@@ -62,24 +62,24 @@ m=$(missing "$json5" "900 to 3600; default 900" "6 to 8; default 6" "15 to 300; 
 if [ -z "$m" ]; then t_ok "iamgate.json(5) gives the defaults, ranges and the PII rule"; else t_fail "iamgate.json(5) lacks:$m"; fi
 gone=""
 for v in "900, 3600, 900" "6, 8, 6" "15, 300, 30" "0, 10, 1" "1, 100, 5" "1, 86400 \* 7, 900" "5, 600, 120" "1, 60, 5"; do
-	grep -qE "get_uint\(.*$v, &" helper/config.c || gone="$gone ($v)"
+	grep -qE "get_uint\(.*$v, &" src/core/config.c || gone="$gone ($v)"
 done
-if [ -z "$gone" ]; then t_ok "the ranges in iamgate.json(5) are the ones helper/config.c checks"; else t_fail "helper/config.c no longer has the documented ranges$gone"; fi
+if [ -z "$gone" ]; then t_ok "the ranges in iamgate.json(5) are the ones src/core/config.c checks"; else t_fail "src/core/config.c no longer has the documented ranges$gone"; fi
 
 # --- iamgate(8): every subcommand and option ------------------------------
-opts=$(awk '/static const struct option lo\[\] = \{/,/\};/' helper/prog_cli.c |
+opts=$(awk '/static const struct option lo\[\] = \{/,/\};/' src/cli/main.c |
 	grep -oE '\{"[a-z0-9-]+"' | tr -d '{"' | sort -u | sed 's/^/--/')
-aopts=$(awk '/static const char \*const (common|show_only)\[\] = \{/,/\};/' helper/audit_cli.c |
+aopts=$(awk '/static const char \*const (common|show_only)\[\] = \{/,/\};/' src/cli/audit_cli.c |
 	grep -oE '"--[a-z-]+"' | tr -d '"' | sort -u)
 n=$(wc -w <<<"$opts $aopts")
-if [ "$n" -ge 15 ]; then t_ok "found $n options in helper/prog_cli.c and helper/audit_cli.c"; else t_fail "only $n options extracted" "$opts $aopts"; fi
+if [ "$n" -ge 15 ]; then t_ok "found $n options in src/cli/main.c and src/cli/audit_cli.c"; else t_fail "only $n options extracted" "$opts $aopts"; fi
 cli8=$(render "$MAN/iamgate.8")
 m=$(missing "$cli8" $opts $aopts "iamgate check" "iamgate enroll" "iamgate status" \
 	"iamgate unlock" "iamgate audit verify" "iamgate audit show" "EXIT STATUS")
 if [ -z "$m" ]; then t_ok "iamgate(8) documents every subcommand and option"; else t_fail "iamgate(8) lacks:$m"; fi
 
 # --- pam_iamgate(8): options, stack, sshd_config, return codes ------------
-mopts=$(grep -oE 'strn?cmp\(argv\[i\], "[a-z]+=?"' pam_module/pam_iamgate.c | grep -oE '"[a-z]+=?"' | tr -d '"')
+mopts=$(grep -oE 'strn?cmp\(argv\[i\], "[a-z]+=?"' src/pam/pam_iamgate.c | grep -oE '"[a-z]+=?"' | tr -d '"')
 pam8=$(render "$MAN/pam_iamgate.8")
 n=$(wc -w <<<"$mopts")
 if [ "$n" -ge 4 ] && [ -z "$(missing "$mopts" config= helper= timeout= debug)" ]; then
@@ -95,9 +95,9 @@ m=$(missing "$pam8" $mopts socket= "auth       required     pam_iamgate.so" \
 	/usr/libexec/iamgate/iamgate-helper /etc/iamgate/iamgate.json)
 if [ -z "$m" ]; then t_ok "pam_iamgate(8) has the options, stack, sshd_config lines and return codes"; else t_fail "pam_iamgate(8) lacks:$m"; fi
 # The long-lived helper (iamgate-helper --serve, iamgate-helper.service):
-# every option helper/prog_helper.c compares argv with, the socket option's
+# every option src/helper/main.c compares argv with, the socket option's
 # fallback and fail-closed rules, and how to turn the service on.
-hopts=$(grep -oE 'strcmp\(argv\[[a-z0-9]+\], "--[a-z-]+"\)' helper/prog_helper.c | grep -oE '"--[a-z-]+"' | tr -d '"' | sort -u)
+hopts=$(grep -oE 'strcmp\(argv\[[a-z0-9]+\], "--[a-z-]+"\)' src/helper/main.c | grep -oE '"--[a-z-]+"' | tr -d '"' | sort -u)
 m=$(missing "$pam8" $hopts --serve --workers --config "THE LONG-LIVED HELPER" \
 	/run/iamgate/helper.sock socket=/run/iamgate/helper.sock iamgate-helper.service \
 	"systemctl enable --now iamgate-helper" ENOENT ECONNREFUSED SO_PEERCRED "fails closed" \
@@ -108,16 +108,16 @@ else
 	t_fail "pam_iamgate(8) lacks:$m"
 fi
 gone=""
-grep -q '#define SERVE_DEFAULT_WORKERS 4$' helper/prog_helper.c || gone="$gone SERVE_DEFAULT_WORKERS=4"
-grep -q '#define SERVE_MAX_WORKERS 64$' helper/prog_helper.c || gone="$gone SERVE_MAX_WORKERS=64"
-if [ -z "$gone" ] || ! grep -q -- '"--serve"' helper/prog_helper.c; then
-	t_ok "the worker range in pam_iamgate(8) is the one helper/prog_helper.c has"
+grep -q '#define SERVE_DEFAULT_WORKERS 4$' src/helper/main.c || gone="$gone SERVE_DEFAULT_WORKERS=4"
+grep -q '#define SERVE_MAX_WORKERS 64$' src/helper/main.c || gone="$gone SERVE_MAX_WORKERS=64"
+if [ -z "$gone" ] || ! grep -q -- '"--serve"' src/helper/main.c; then
+	t_ok "the worker range in pam_iamgate(8) is the one src/helper/main.c has"
 else
-	t_fail "helper/prog_helper.c no longer has the documented worker range:$gone"
+	t_fail "src/helper/main.c no longer has the documented worker range:$gone"
 fi
 gone=""
 for c in PAM_SUCCESS PAM_AUTH_ERR PAM_PERM_DENIED PAM_SESSION_ERR; do
-	grep -qw "$c" pam_module/pam_iamgate.c || gone="$gone $c"
+	grep -qw "$c" src/pam/pam_iamgate.c || gone="$gone $c"
 done
 if [ -z "$gone" ]; then t_ok "the return codes in pam_iamgate(8) are the module's"; else t_fail "pam_iamgate.c no longer uses$gone"; fi
 

@@ -21,8 +21,8 @@ ROLES=(prod-app-developer:nopii prod-app-operator:nopii prod-infrastructure:nopi
 BUCKETS=(--bucket acme-prod-rds-exports --bucket acme-prod-backups)
 
 if ${CC:-cc} -std=c11 -O1 -g -D_GNU_SOURCE -I"$ROOT/include" -Wall -Wextra -Werror \
-	-o "$DRIVER" "$ROOT/tests/policy/policy_driver.c" "$ROOT/helper/policy.c" \
-	"$ROOT/helper/jsonpos.c" "$ROOT/helper/util.c" "$ROOT/helper/error.c" -ljansson \
+	-o "$DRIVER" "$ROOT/tests/policy/policy_driver.c" "$ROOT/src/core/policy.c" \
+	"$ROOT/src/core/jsonpos.c" "$ROOT/src/base/util.c" "$ROOT/src/base/error.c" -ljansson \
 	2>"$WORK/cc.log"; then
 	t_ok "build the policy driver"
 else

@@ -1,5 +1,5 @@
 /*
- * test_cidr.c - unit tests for helper/cidr.c: literal parsing (many refusals),
+ * test_cidr.c - unit tests for src/core/cidr.c: literal parsing (many refusals),
  * prefix edges, IPv4-mapped normalisation, family separation, the set
  * against a brute-force reference, and a timing printed as TAP comments.
  */

@@ -4,8 +4,9 @@
  * ListUsers example, botocore-computed vectors for the STS request the STS
  * client sends and for double path encoding, and the refusals.
  *
- * The suite lives in shared/ beside the repository (IG_SOURCE_DIR/..); set
- * IG_SIGV4_SUITE to point elsewhere.  A missing or short suite fails.
+ * The suite lives in tests/unit/sigv4-test-suite/ (Apache-2.0, with its
+ * LICENSE and NOTICE); set IG_SIGV4_SUITE to point elsewhere.  A missing or
+ * short suite fails.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1377,7 +1378,7 @@ int main(void)
 	if (ig_bfmt(suite_dir, sizeof(suite_dir), "%s",
 	            env != NULL && env[0] != '\0' ? env
 	                                          : IG_SOURCE_DIR
-	                    "/../shared/sigv4-test-suite") != 0) {
+	                    "/tests/unit/sigv4-test-suite") != 0) {
 		fprintf(stderr, "suite path too long\n");
 		return 1;
 	}
