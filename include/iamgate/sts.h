@@ -42,6 +42,7 @@
 
 #include "iamgate/error.h"
 #include "iamgate/sigv4.h"
+#include "iamgate/timefmt.h"
 
 #define IG_STS_MAX_RESPONSE (64 * 1024) /* bytes of one HTTP response body */
 #define IG_STS_MAX_ROLES 32             /* roles in one ig_sts_assume_roles call */
@@ -54,9 +55,6 @@
 #define IG_STS_DEFAULT_ATTEMPTS 4
 /* Base credentials expiring within this many seconds count as expired. */
 #define IG_STS_BASE_EXPIRY_MARGIN 30
-
-/* A wall clock returning unix seconds; tests inject one. */
-typedef int64_t (*ig_clock_fn)(void *arg);
 
 struct ig_sts_config {
 	const char *endpoint; /* "https://host[:port]" with an optional "/" path */
@@ -185,12 +183,6 @@ int ig_sts_parse_error(const char *xml, size_t len, char *code, size_t code_cap,
                        size_t rid_cap) IG_MUST_CHECK;
 int ig_sts_parse_caller_identity(const char *xml, size_t len,
                                  struct ig_sts_identity *out) IG_MUST_CHECK;
-
-/*
- * Parse an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (STS and
- * IMDS Expiration) into unix seconds (fraction dropped).  0 or IG_ERR_PARSE.
- */
-int ig_sts_parse_time(const char *s, int64_t *out) IG_MUST_CHECK;
 
 /*
  * Check an endpoint URL: scheme exactly `scheme` ("https" for STS, "http"

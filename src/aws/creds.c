@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "iamgate/creds.h"
+#include "iamgate/timefmt.h"
 #include "iamgate/util.h"
 
 #define MAX_TOKEN 8192
@@ -236,7 +237,7 @@ int ig_creds_parse_imds_json(const char *json, size_t len, struct ig_aws_creds *
 	token = json_str(root, "Token");
 	exp = json_str(root, "Expiration");
 	if (id == NULL || secret == NULL || token == NULL || exp == NULL ||
-	    ig_sts_parse_time(exp, &when) != 0)
+	    ig_timefmt_parse_utc(exp, &when) != 0)
 		goto out;
 	if ((r = creds_set(out, id, secret, token)) != 0)
 		goto out;

@@ -18,6 +18,7 @@
 #include <libxml/tree.h>
 
 #include "iamgate/sts.h"
+#include "iamgate/timefmt.h"
 #include "iamgate/util.h"
 
 #define STS_NS "https://sts.amazonaws.com/doc/2011-06-15/"
@@ -148,70 +149,6 @@ static int assume_req_valid(const struct ig_sts_assume_req *req)
 				return 0;
 	}
 	return 1;
-}
-
-/* ------------------------------------------------------------------ */
-/* Time                                                                */
-
-static int digits(const char *s, size_t n, int *out)
-{
-	int v = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 1;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-int ig_sts_parse_time(const char *s, int64_t *out)
-{
-	static const unsigned char mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int Y, M, D, h, m, sec;
-	size_t i = 19, n;
-
-	*out = 0;
-	if (s == NULL)
-		return IG_ERR_PARSE;
-	n = strnlen(s, 40);
-	if (n < 20 || n > 35)
-		return IG_ERR_PARSE;
-	if (!digits(s, 4, &Y) || s[4] != '-' || !digits(s + 5, 2, &M) || s[7] != '-' ||
-	    !digits(s + 8, 2, &D) || s[10] != 'T' || !digits(s + 11, 2, &h) || s[13] != ':' ||
-	    !digits(s + 14, 2, &m) || s[16] != ':' || !digits(s + 17, 2, &sec))
-		return IG_ERR_PARSE;
-	if (s[i] == '.') {
-		size_t f = ++i;
-		while (s[i] >= '0' && s[i] <= '9' && i - f < 9)
-			i++;
-		if (i == f)
-			return IG_ERR_PARSE;
-	}
-	if (s[i] != 'Z' || s[i + 1] != '\0')
-		return IG_ERR_PARSE;
-	if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > mdays[M - 1] || h > 23 || m > 59 ||
-	    sec > 59)
-		return IG_ERR_PARSE;
-	if (M == 2 && D == 29 && !((Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0))
-		return IG_ERR_PARSE;
-	*out = days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + m * 60 + sec;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -402,7 +339,7 @@ int ig_sts_parse_assume_role(const char *xml, size_t len, int64_t now,
 	r = IG_ERR_PARSE;
 	if (!ig_sts_access_key_id_ok(out->creds.access_key_id) ||
 	    !ig_sts_secret_chars_ok(out->creds.secret_access_key, 128) ||
-	    !ig_sts_secret_chars_ok(token, MAX_TOKEN) || ig_sts_parse_time(when, &exp) != 0 ||
+	    !ig_sts_secret_chars_ok(token, MAX_TOKEN) || ig_timefmt_parse_utc(when, &exp) != 0 ||
 	    exp <= now || !arn_ok(arn, 20) || !chars_ok(rid, 2, 193, "_+=,.@:-") ||
 	    (si != NULL && !ig_sts_name_valid(out->source_identity)))
 		goto out;

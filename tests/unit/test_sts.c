@@ -1,9 +1,10 @@
 /*
- * test_sts.c - the STS client: input validation, the form body, time
- * parsing, the XML response/error parsers (including malformed, truncated,
- * huge, entity-bomb and external-entity inputs), the transport's refusals
- * and failure reasons on loopback sockets, and, when the STS test endpoint
- * (tests/sts/) is present, integration runs against it.
+ * test_sts.c - the STS client: input validation, the form body, the XML
+ * response/error parsers (including malformed, truncated, huge, entity-bomb
+ * and external-entity inputs), the transport's refusals and failure reasons
+ * on loopback sockets, and, when the STS test endpoint (tests/sts/) is
+ * present, integration runs against it.  The expiration's time format is
+ * test_timefmt.c's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -400,48 +401,6 @@ static void test_form_body_refusals(void **state)
 	r.n_tags = 1;
 	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
 	assert_int_equal(ig_sts_assume_role_body(NULL, &body), IG_ERR_INVAL);
-}
-
-static void test_parse_time(void **state)
-{
-	static const struct {
-		const char *s;
-		int ok;
-		int64_t t;
-	} cases[] = {
-	        {"2023-11-14T22:13:20Z", 1, 1700000000},
-	        {"2023-11-14T22:13:20.123Z", 1, 1700000000},
-	        {"2023-11-14T22:13:20.123456789Z", 1, 1700000000},
-	        {"1970-01-01T00:00:00Z", 1, 0},
-	        {"2024-02-29T00:00:00Z", 1, 1709164800},
-	        {"2000-02-29T12:00:00Z", 1, 951825600},
-	        {"2023-02-29T00:00:00Z", 0, 0},
-	        {"1900-02-29T00:00:00Z", 0, 0},
-	        {"2023-11-14T22:13:20", 0, 0},
-	        {"2023-11-14T22:13:20+00:00", 0, 0},
-	        {"2023-11-14 22:13:20Z", 0, 0},
-	        {"2023-13-14T22:13:20Z", 0, 0},
-	        {"2023-00-14T22:13:20Z", 0, 0},
-	        {"2023-11-31T22:13:20Z", 0, 0},
-	        {"2023-11-14T24:00:00Z", 0, 0},
-	        {"2023-11-14T22:60:00Z", 0, 0},
-	        {"2023-11-14T22:13:60Z", 0, 0},
-	        {"2023-11-14T22:13:20.Z", 0, 0},
-	        {"2023-11-14T22:13:20.1234567890Z", 0, 0},
-	        {"2023-11-14T22:13:20Zjunk", 0, 0},
-	        {"1969-12-31T23:59:59Z", 0, 0},
-	        {"+023-11-14T22:13:20Z", 0, 0},
-	        {"", 0, 0},
-	};
-	int64_t t;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = ig_sts_parse_time(cases[i].s, &t);
-		if ((r == 0) != cases[i].ok || (cases[i].ok && t != cases[i].t))
-			fail_msg("case %zu (%s): r=%d t=%lld", i, cases[i].s, r, (long long)t);
-	}
-	assert_int_equal(ig_sts_parse_time(NULL, &t), IG_ERR_PARSE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1533,7 +1492,6 @@ int main(void)
 	        cmocka_unit_test(test_base_url),
 	        cmocka_unit_test(test_form_body),
 	        cmocka_unit_test(test_form_body_refusals),
-	        cmocka_unit_test(test_parse_time),
 	        cmocka_unit_test(test_xml_success),
 	        cmocka_unit_test(test_xml_namespaces),
 	        cmocka_unit_test(test_xml_malformed),
