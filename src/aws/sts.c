@@ -4,7 +4,7 @@
  * One call runs every request of every role in one curl multi handle, so k
  * roles cost about one round trip.  Each request is signed afresh for each
  * attempt (X-Amz-Date moves on).  The response body goes into a bounded
- * buffer that is wiped after parsing; libxml2 parses it with a SAX hook that
+ * buffer that is wiped after parsing; the xml unit parses it with a SAX hook that
  * stops the parser at the first DOCTYPE, so no entity can be declared, let
  * alone expanded or loaded.
  */
@@ -14,12 +14,11 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "iamgate/sts.h"
 #include "iamgate/timefmt.h"
 #include "iamgate/util.h"
+#include "iamgate/xml.h"
 
 #define STS_NS "https://sts.amazonaws.com/doc/2011-06-15/"
 #define STS_VERSION "2011-06-15"
@@ -154,138 +153,26 @@ static int assume_req_valid(const struct ig_sts_assume_req *req)
 /* ------------------------------------------------------------------ */
 /* XML                                                                 */
 
-/* Called at "<!DOCTYPE": STS never sends one, so stop before any entity
- * declaration is read, and mark the document not well-formed so it is
- * refused even if the parser would hand back a partial tree. */
-static void sax_no_dtd(void *ctx, const xmlChar *name, const xmlChar *eid, const xmlChar *sid)
-{
-	xmlParserCtxtPtr ctxt = ctx;
-
-	(void)name;
-	(void)eid;
-	(void)sid;
-	ctxt->wellFormed = 0;
-	ctxt->disableSAX = 1;
-	xmlStopParser(ctxt);
-}
-
-static void wipe_text(xmlDocPtr doc, xmlNodePtr n)
-{
-	for (; n != NULL; n = n->next) {
-		if ((n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) &&
-		    n->content != NULL &&
-		    (doc->dict == NULL || !xmlDictOwns(doc->dict, n->content)))
-			explicit_bzero(n->content, (size_t)xmlStrlen(n->content));
-		if (n->type == XML_ELEMENT_NODE)
-			wipe_text(doc, n->children);
-	}
-}
-
-/* Free a parsed response; its text may hold secrets, so wipe it first. */
-static void doc_free(xmlDocPtr doc)
-{
-	if (doc == NULL)
-		return;
-	wipe_text(doc, doc->children);
-	xmlFreeDoc(doc);
-}
-
-static int parse_doc(const char *xml, size_t len, xmlDocPtr *out)
-{
-	xmlParserCtxtPtr ctxt;
-	xmlDocPtr doc;
-
-	*out = NULL;
-	if (xml == NULL || len == 0 || len > IG_STS_MAX_RESPONSE)
-		return IG_ERR_PARSE;
-	xmlInitParser();
-	if ((ctxt = xmlNewParserCtxt()) == NULL)
-		return IG_ERR_NOMEM;
-	ctxt->sax->internalSubset = sax_no_dtd;
-	/* No XML_PARSE_NOENT (no substitution), DTDLOAD, DTDATTR, XINCLUDE or
-	 * HUGE; NONET forbids network access; NODICT keeps text in malloc'd
-	 * memory we can wipe. */
-	doc = xmlCtxtReadMemory(ctxt, xml, (int)len, "sts-response.xml", NULL,
-	                        XML_PARSE_NONET | XML_PARSE_NODICT | XML_PARSE_NOERROR |
-	                                XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
-	if (doc != NULL && (!ctxt->wellFormed || doc->intSubset != NULL || doc->extSubset != NULL ||
-	                    xmlDocGetRootElement(doc) == NULL)) {
-		doc_free(doc);
-		doc = NULL;
-	}
-	xmlFreeParserCtxt(ctxt);
-	if (doc == NULL)
-		return IG_ERR_PARSE;
-	*out = doc;
-	return 0;
-}
-
-/* An element with this local name in the STS namespace or in none. */
-static int is_elem(xmlNodePtr n, const char *local)
-{
-	return n->type == XML_ELEMENT_NODE && xmlStrEqual(n->name, (const xmlChar *)local) &&
-	       (n->ns == NULL || xmlStrEqual(n->ns->href, (const xmlChar *)STS_NS));
-}
-
-/* The one child element called local; two of them are malformed. */
+/* STS elements: in the STS namespace or in none. */
 static int child(xmlNodePtr parent, const char *local, int required, xmlNodePtr *out)
 {
-	*out = NULL;
-	for (xmlNodePtr n = parent->children; n != NULL; n = n->next) {
-		if (!is_elem(n, local))
-			continue;
-		if (*out != NULL)
-			return IG_ERR_PARSE;
-		*out = n;
-	}
-	return (*out == NULL && required) ? IG_ERR_PARSE : 0;
+	return ig_xml_child(parent, STS_NS, local, required, out);
 }
 
-/* Text content of a leaf element into buf (cap includes the NUL).  Only
- * text and comments may be inside: an entity reference or element is
- * malformed, so nothing is ever expanded here either. */
-static int elem_text(xmlNodePtr e, char *buf, size_t cap)
-{
-	size_t len = 0, n;
-
-	if (cap == 0)
-		return IG_ERR_RANGE;
-	buf[0] = '\0';
-	for (xmlNodePtr c = e->children; c != NULL; c = c->next) {
-		if (c->type == XML_COMMENT_NODE)
-			continue;
-		if (c->type != XML_TEXT_NODE && c->type != XML_CDATA_SECTION_NODE)
-			return IG_ERR_PARSE;
-		if (c->content == NULL)
-			continue;
-		n = strlen((const char *)c->content);
-		if (n >= cap - len) {
-			explicit_bzero(buf, len);
-			buf[0] = '\0';
-			return IG_ERR_PARSE;
-		}
-		memcpy(buf + len, c->content, n);
-		len += n;
-		buf[len] = '\0';
-	}
-	return 0;
-}
-
-/* Text of parent/local (which must exist) into buf. */
 static int child_text(xmlNodePtr parent, const char *local, char *buf, size_t cap)
 {
-	xmlNodePtr e;
-	int r;
-
-	if ((r = child(parent, local, 1, &e)) != 0)
-		return r;
-	return elem_text(e, buf, cap);
+	return ig_xml_child_text(parent, STS_NS, local, buf, cap);
 }
 
-static int root_is(xmlDocPtr doc, const char *local, xmlNodePtr *root)
+static int parse_root(const char *xml, size_t len, const char *local, xmlDocPtr *doc,
+                      xmlNodePtr *root)
 {
-	*root = xmlDocGetRootElement(doc);
-	return (*root != NULL && is_elem(*root, local)) ? 0 : IG_ERR_PARSE;
+	int r;
+
+	*root = NULL;
+	if ((r = ig_xml_parse(xml, len, IG_STS_MAX_RESPONSE, doc)) != 0)
+		return r;
+	return ig_xml_root(*doc, STS_NS, local, root);
 }
 
 /* Optional ResponseMetadata/RequestId; an odd one is dropped, not fatal. */
@@ -296,7 +183,7 @@ static void request_id(xmlNodePtr root, const char *meta, char *buf, size_t cap)
 	buf[0] = '\0';
 	if (meta != NULL && (child(root, meta, 1, &m) != 0))
 		return;
-	if (child(m, "RequestId", 1, &e) != 0 || elem_text(e, buf, cap) != 0 ||
+	if (child(m, "RequestId", 1, &e) != 0 || ig_xml_text(e, buf, cap) != 0 ||
 	    !chars_ok(buf, 1, cap - 1, "-"))
 		buf[0] = '\0';
 }
@@ -311,15 +198,14 @@ int ig_sts_parse_assume_role(const char *xml, size_t len, int64_t now,
 	int64_t exp = 0;
 	int r;
 
-	if ((r = parse_doc(xml, len, &doc)) != 0)
-		return r;
+	if ((r = parse_root(xml, len, "AssumeRoleResponse", &doc, &root)) != 0)
+		goto out;
 	if ((token = malloc(MAX_TOKEN + 1)) == NULL || (arn = malloc(MAX_ARN + 1)) == NULL ||
 	    (rid = malloc(194)) == NULL) {
 		r = IG_ERR_NOMEM;
 		goto out;
 	}
-	if ((r = root_is(doc, "AssumeRoleResponse", &root)) != 0 ||
-	    (r = child(root, "AssumeRoleResult", 1, &res)) != 0 ||
+	if ((r = child(root, "AssumeRoleResult", 1, &res)) != 0 ||
 	    (r = child(res, "Credentials", 1, &cr)) != 0 ||
 	    (r = child(res, "AssumedRoleUser", 1, &aru)) != 0 ||
 	    (r = child(res, "SourceIdentity", 0, &si)) != 0)
@@ -334,7 +220,7 @@ int ig_sts_parse_assume_role(const char *xml, size_t len, int64_t now,
 	    (r = child_text(aru, "AssumedRoleId", rid, 194)) != 0)
 		goto out;
 	if (si != NULL &&
-	    (r = elem_text(si, out->source_identity, sizeof(out->source_identity))) != 0)
+	    (r = ig_xml_text(si, out->source_identity, sizeof(out->source_identity))) != 0)
 		goto out;
 	r = IG_ERR_PARSE;
 	if (!ig_sts_access_key_id_ok(out->creds.access_key_id) ||
@@ -365,7 +251,7 @@ out:
 	ig_freezero(token, MAX_TOKEN + 1);
 	free(arn);
 	free(rid);
-	doc_free(doc);
+	ig_xml_free(doc);
 	return r;
 }
 
@@ -379,9 +265,7 @@ int ig_sts_parse_error(const char *xml, size_t len, char *code, size_t code_cap,
 	if (code_cap == 0 || rid_cap == 0)
 		return IG_ERR_RANGE;
 	code[0] = rid[0] = '\0';
-	if ((r = parse_doc(xml, len, &doc)) != 0)
-		return r;
-	if ((r = root_is(doc, "ErrorResponse", &root)) != 0 ||
+	if ((r = parse_root(xml, len, "ErrorResponse", &doc, &root)) != 0 ||
 	    (r = child(root, "Error", 1, &err)) != 0 ||
 	    (r = child_text(err, "Code", code, code_cap)) != 0)
 		goto out;
@@ -393,7 +277,7 @@ int ig_sts_parse_error(const char *xml, size_t len, char *code, size_t code_cap,
 out:
 	if (r != 0)
 		code[0] = '\0';
-	doc_free(doc);
+	ig_xml_free(doc);
 	return r;
 }
 
@@ -403,9 +287,7 @@ int ig_sts_parse_caller_identity(const char *xml, size_t len, struct ig_sts_iden
 	xmlNodePtr root, res;
 	int r;
 
-	if ((r = parse_doc(xml, len, &doc)) != 0)
-		return r;
-	if ((r = root_is(doc, "GetCallerIdentityResponse", &root)) != 0 ||
+	if ((r = parse_root(xml, len, "GetCallerIdentityResponse", &doc, &root)) != 0 ||
 	    (r = child(root, "GetCallerIdentityResult", 1, &res)) != 0 ||
 	    (r = child_text(res, "Arn", out->arn, sizeof(out->arn))) != 0 ||
 	    (r = child_text(res, "UserId", out->user_id, sizeof(out->user_id))) != 0 ||
@@ -417,7 +299,7 @@ int ig_sts_parse_caller_identity(const char *xml, size_t len, struct ig_sts_iden
 out:
 	if (r != 0)
 		out->arn[0] = out->user_id[0] = out->account[0] = '\0';
-	doc_free(doc);
+	ig_xml_free(doc);
 	return r;
 }
 
