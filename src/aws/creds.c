@@ -18,6 +18,7 @@
 #include <jansson.h>
 
 #include "iamgate/creds.h"
+#include "iamgate/http.h"
 #include "iamgate/timefmt.h"
 #include "iamgate/util.h"
 
@@ -42,8 +43,8 @@ static void creds_wipe(struct ig_aws_creds *c)
 /* Copy a validated secret value into the creds; session token malloc'd. */
 static int creds_set(struct ig_aws_creds *c, const char *id, const char *secret, const char *token)
 {
-	if (!ig_sts_access_key_id_ok(id) || !ig_sts_secret_chars_ok(secret, 128) ||
-	    (token != NULL && !ig_sts_secret_chars_ok(token, MAX_TOKEN)))
+	if (!ig_aws_creds_key_id_ok(id) || !ig_aws_creds_secret_ok(secret, 128) ||
+	    (token != NULL && !ig_aws_creds_secret_ok(token, MAX_TOKEN)))
 		return IG_ERR_PARSE;
 	memcpy(c->access_key_id, id, strlen(id) + 1);
 	memcpy(c->secret_access_key, secret, strlen(secret) + 1);
@@ -425,8 +426,8 @@ static int imds_fetch(const struct ig_creds_config *cfg, struct ig_aws_creds *ou
 	int r;
 
 	info->reason = "invalid_config";
-	if (ig_sts_base_url(cfg->imds_endpoint ? cfg->imds_endpoint : IG_CREDS_IMDS_DEFAULT, "http",
-	                    m.base, sizeof(m.base), host, sizeof(host)) != 0)
+	if (ig_http_base_url(cfg->imds_endpoint ? cfg->imds_endpoint : IG_CREDS_IMDS_DEFAULT,
+	                     "http", m.base, sizeof(m.base), host, sizeof(host)) != 0)
 		return IG_ERR_INVAL;
 	info->reason = "internal";
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
@@ -673,7 +674,7 @@ int ig_creds_load(const struct ig_creds_config *cfg, struct ig_aws_creds *out,
 	default: return IG_ERR_INVAL;
 	}
 	if (r == 0 && out->expiration != 0 &&
-	    out->expiration <= clock_now(cfg) + IG_STS_BASE_EXPIRY_MARGIN) {
+	    out->expiration <= clock_now(cfg) + IG_AWS_CREDS_EXPIRY_MARGIN) {
 		info->reason = "base_credentials_expired";
 		r = IG_ERR_INVAL;
 	}

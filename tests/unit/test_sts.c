@@ -4,7 +4,7 @@
  * and external-entity inputs), the transport's refusals and failure reasons
  * on loopback sockets, and, when the STS test endpoint (tests/sts/) is
  * present, integration runs against it.  The expiration's time format is
- * test_timefmt.c's.
+ * test_timefmt.c's, the endpoint URL check test_http.c's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -248,62 +248,6 @@ static void test_duration_and_endpoint(void **state)
 	assert_int_equal(ig_sts_default_endpoint("x.evil.com/", buf, sizeof(buf)), IG_ERR_INVAL);
 	assert_int_equal(ig_sts_default_endpoint("", buf, sizeof(buf)), IG_ERR_INVAL);
 	assert_int_equal(ig_sts_default_endpoint("us-east-1", buf, 10), IG_ERR_RANGE);
-}
-
-static void test_base_url(void **state)
-{
-	static const struct {
-		const char *url, *scheme, *base, *host;
-	} ok[] = {
-	        {"https://sts.us-east-1.amazonaws.com", "https",
-	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
-	        {"https://sts.us-east-1.amazonaws.com/", "https",
-	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
-	        {"https://sts.us-east-1.amazonaws.com:443", "https",
-	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
-	        {"https://127.0.0.1:8443", "https", "https://127.0.0.1:8443", "127.0.0.1:8443"},
-	        {"https://[::1]:8443/", "https", "https://[::1]:8443", "[::1]:8443"},
-	        {"http://169.254.169.254", "http", "http://169.254.169.254", "169.254.169.254"},
-	        {"http://[fd00:ec2::254]", "http", "http://[fd00:ec2::254]", "[fd00:ec2::254]"},
-	};
-	static const struct {
-		const char *url, *scheme;
-	} bad[] = {
-	        {"http://127.0.0.1:8443", "https"},
-	        {"https://127.0.0.1", "http"},
-	        {"https://u:p@127.0.0.1", "https"},
-	        {"https://u@127.0.0.1", "https"},
-	        {"https://127.0.0.1/sts", "https"},
-	        {"https://127.0.0.1/?a=1", "https"},
-	        {"https://127.0.0.1/#x", "https"},
-	        {"https://[fe80::1%25eth0]/", "https"},
-	        {"https://", "https"},
-	        {"127.0.0.1", "https"},
-	        {"file:///etc/passwd", "file"},
-	        {"https://127.0.0.1:99999", "https"},
-	        {"https://127.0.0.1 /", "https"},
-	        {"", "https"},
-	};
-	char base[128], host[128];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		if (ig_sts_base_url(ok[i].url, ok[i].scheme, base, sizeof(base), host,
-		                    sizeof(host)) != 0)
-			fail_msg("ok case %zu (%s) refused", i, ok[i].url);
-		assert_string_equal(base, ok[i].base);
-		assert_string_equal(host, ok[i].host);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (ig_sts_base_url(bad[i].url, bad[i].scheme, base, sizeof(base), host,
-		                    sizeof(host)) != IG_ERR_INVAL)
-			fail_msg("bad case %zu (%s) accepted", i, bad[i].url);
-	}
-	assert_int_equal(ig_sts_base_url(NULL, "https", base, sizeof(base), host, sizeof(host)),
-	                 IG_ERR_INVAL);
-	assert_int_equal(
-	        ig_sts_base_url("https://a-long-host-name.example", "https", base, 10, host, 64),
-	        IG_ERR_INVAL);
 }
 
 static void test_form_body(void **state)
@@ -834,7 +778,7 @@ static void test_assume_refusals(void **state)
 
 	/* Expired (or about to expire) base credentials: nothing is sent. */
 	c.session_token = strdup(TOKEN);
-	c.expiration = NOW + IG_STS_BASE_EXPIRY_MARGIN;
+	c.expiration = NOW + IG_AWS_CREDS_EXPIRY_MARGIN;
 	assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, 2, res), IG_ERR_INVAL);
 	assert_string_equal(res[0].reason, "base_credentials_expired");
 	assert_string_equal(res[1].reason, "base_credentials_expired");
@@ -1080,7 +1024,7 @@ static void it_assume_one(void **state)
 	assert_string_equal(res.reason, "ok");
 	assert_int_equal(res.attempts, 1);
 	assert_int_equal(res.http_status, 200);
-	assert_true(ig_sts_access_key_id_ok(res.creds.access_key_id));
+	assert_true(ig_aws_creds_key_id_ok(res.creds.access_key_id));
 	assert_non_null(res.creds.session_token);
 	assert_string_equal(res.assumed_role_arn,
 	                    "arn:aws:sts::123456789012:assumed-role/iamgate-readonly/alice");
@@ -1489,7 +1433,6 @@ int main(void)
 	        cmocka_unit_test(test_name_valid),
 	        cmocka_unit_test(test_tag_valid),
 	        cmocka_unit_test(test_duration_and_endpoint),
-	        cmocka_unit_test(test_base_url),
 	        cmocka_unit_test(test_form_body),
 	        cmocka_unit_test(test_form_body_refusals),
 	        cmocka_unit_test(test_xml_success),
