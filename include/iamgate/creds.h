@@ -21,7 +21,7 @@
 
 #include "iamgate/error.h"
 #include "iamgate/sigv4.h"
-#include "iamgate/sts.h"
+#include "iamgate/timefmt.h"
 
 #define IG_CREDS_FILE_MAX (64 * 1024) /* shared-credentials file size cap */
 #define IG_CREDS_JSON_MAX (16 * 1024) /* IMDS credentials JSON / cache file cap */

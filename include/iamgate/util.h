@@ -143,6 +143,9 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
  */
 int64_t ig_boot_time(void);
 
+/* CLOCK_MONOTONIC in milliseconds: for deadlines, never for dates. */
+int64_t ig_mono_ms(void);
+
 /*
  * Keep fd open until ig_close_deferred().  Closing the last descriptor of a
  * file a rename has replaced frees its blocks, which can be slow (ext4

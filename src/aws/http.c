@@ -54,14 +54,6 @@ struct run {
 	size_t max_response;
 };
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t wall_now(const struct ig_http_config *cfg)
 {
 	return cfg->now ? cfg->now(cfg->now_arg) : (int64_t)time(NULL);
@@ -719,7 +711,7 @@ static void job_done_attempt(struct run *rn, struct job *j, CURLcode cc)
 
 	job_classify(rn, j, cc);
 	job_detach(rn, j);
-	now = mono_ms();
+	now = ig_mono_ms();
 	if (j->resp->err != 0 && j->retryable && j->resp->attempts < rn->max_attempts) {
 		delay = backoff_ms(j->resp->attempts);
 		/* Retry only if the attempt still gets a useful slice of time. */
@@ -738,7 +730,7 @@ static void job_done_attempt(struct run *rn, struct job *j, CURLcode cc)
 /* Start the attempts that are due; returns how many jobs are not done. */
 static size_t start_due(struct run *rn, struct job *jobs, size_t n)
 {
-	int64_t now = mono_ms();
+	int64_t now = ig_mono_ms();
 	size_t active = 0;
 	int r;
 
@@ -761,7 +753,7 @@ static size_t start_due(struct run *rn, struct job *jobs, size_t n)
  * POLL_MAX_MS; 0 when nothing is left to wait for. */
 static int poll_wait(const struct job *jobs, size_t n)
 {
-	int64_t now = mono_ms(), wait = 0;
+	int64_t now = ig_mono_ms(), wait = 0;
 	int running = 0;
 
 	for (size_t i = 0; i < n; i++) {
@@ -800,7 +792,7 @@ static void run_jobs(struct run *rn, struct job *jobs, size_t n)
 		collect_done(rn);
 		/* Safety net: curl enforces per-attempt timeouts; this bounds the
 		 * loop even if something does not. */
-		if (mono_ms() > rn->deadline + SAFETY_NET_MS) {
+		if (ig_mono_ms() > rn->deadline + SAFETY_NET_MS) {
 			for (size_t i = 0; i < n; i++) {
 				if (jobs[i].state == J_DONE)
 					continue;
@@ -841,7 +833,7 @@ static int run_init(struct run *rn, const struct ig_http_config *cfg,
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (rn->multi = curl_multi_init()) == NULL)
 		return IG_ERR_INTERNAL;
-	rn->deadline = mono_ms() + total;
+	rn->deadline = ig_mono_ms() + total;
 	*why = IG_R_OK;
 	return 0;
 }

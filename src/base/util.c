@@ -400,6 +400,14 @@ int64_t ig_boot_time(void)
 	return t;
 }
 
+int64_t ig_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int ig_random_bytes(void *buf, size_t n)
 {
 	unsigned char *p = buf;
