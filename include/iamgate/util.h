@@ -168,6 +168,13 @@ int ig_random_bytes(void *buf, size_t n) IG_MUST_CHECK;
  */
 int ig_name_is_safe(const char *name);
 
+/*
+ * 1 if s is min..max bytes, each an ASCII letter or digit or one of the
+ * characters in extra; 0 otherwise (NULL included).  For values taken from
+ * the network or a file before they are used: ids, names, tokens.
+ */
+int ig_chars_ok(const char *s, size_t min, size_t max, const char *extra);
+
 /* Lowercase hex of n bytes into out (cap >= 2n+1). */
 void ig_hex(const uint8_t *in, size_t n, char *out);
 

@@ -68,32 +68,9 @@ static void set_outcome(struct ig_http_response *resp, int err, enum ig_reason r
 /* ------------------------------------------------------------------ */
 /* Checks                                                              */
 
-static int is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* 1 if s has min..max bytes, each alphanumeric or in extra. */
-static int chars_ok(const char *s, size_t min, size_t max, const char *extra)
-{
-	size_t n;
-
-	if (s == NULL)
-		return 0;
-	n = strnlen(s, max + 1);
-	if (n < min || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!is_alnum(c) && (c == '\0' || strchr(extra, c) == NULL))
-			return 0;
-	}
-	return 1;
-}
-
 static int service_ok(const char *s)
 {
-	if (!chars_ok(s, 1, 63, "-"))
+	if (!ig_chars_ok(s, 1, 63, "-"))
 		return 0;
 	for (; *s; s++)
 		if (*s >= 'A' && *s <= 'Z')
@@ -177,7 +154,7 @@ int ig_http_check(const struct ig_http_config *cfg, const struct ig_aws_creds *c
 		*why = IG_R_OK;
 		return 0;
 	}
-	if (!chars_ok(cfg->region, 1, 32, "-") || !service_ok(cfg->service))
+	if (!ig_chars_ok(cfg->region, 1, 32, "-") || !service_ok(cfg->service))
 		return IG_ERR_INVAL;
 	return creds_check(cfg, creds, why);
 }
@@ -191,7 +168,7 @@ static const char *const reserved_headers[] = {
  * of visible ASCII, space and tab (no CR or LF: no header injection). */
 static int header_ok(const struct ig_http_header *h)
 {
-	if (h->name == NULL || h->value == NULL || !chars_ok(h->name, 1, 64, "-_.") ||
+	if (h->name == NULL || h->value == NULL || !ig_chars_ok(h->name, 1, 64, "-_.") ||
 	    strnlen(h->value, 4097) > 4096)
 		return 0;
 	for (size_t i = 0; i < sizeof(reserved_headers) / sizeof(reserved_headers[0]); i++)
@@ -215,7 +192,7 @@ static int url_part_ok(const char *s, const char *forbidden)
 
 static int request_ok(const struct ig_http_request *req)
 {
-	if (req == NULL || !chars_ok(req->method, 1, METHOD_MAX, "") ||
+	if (req == NULL || !ig_chars_ok(req->method, 1, METHOD_MAX, "") ||
 	    strspn(req->method, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != strlen(req->method))
 		return 0;
 	if (req->path != NULL && (req->path[0] != '/' || !url_part_ok(req->path, "?#")))
@@ -258,12 +235,12 @@ static int take_code(const char *s, size_t n, char *code, size_t cap)
 {
 	if (n == 0 || n > 63 || n >= cap)
 		return IG_ERR_PARSE;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '_')
-			return IG_ERR_PARSE;
 	memcpy(code, s, n);
 	code[n] = '\0';
-	return 0;
+	if (ig_chars_ok(code, 1, 63, "._"))
+		return 0;
+	code[0] = '\0';
+	return IG_ERR_PARSE;
 }
 
 /* "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException" (or
@@ -307,7 +284,7 @@ static int xml_error(const char *body, size_t len, char *code, size_t cap, char 
 	    (r = take_code(text, strlen(text), code, cap)) != 0)
 		goto out;
 	if (rid_cap > 0 && ig_xml_child(root, ns, "RequestId", 1, &e) == 0 &&
-	    ig_xml_text(e, rid, rid_cap) == 0 && !chars_ok(rid, 1, 64, "-"))
+	    ig_xml_text(e, rid, rid_cap) == 0 && !ig_chars_ok(rid, 1, 64, "-"))
 		rid[0] = '\0';
 out:
 	ig_xml_free(doc);
@@ -392,7 +369,7 @@ static void keep(const char *v, size_t n, char *dst, size_t cap, const char *ext
 		return;
 	memcpy(tmp, v, n);
 	tmp[n] = '\0';
-	if (chars_ok(tmp, 1, cap - 1, extra))
+	if (ig_chars_ok(tmp, 1, cap - 1, extra))
 		memcpy(dst, tmp, n + 1);
 }
 

@@ -81,33 +81,14 @@ void ig_aws_creds_clear(struct ig_aws_creds *c)
 	c->expiration = 0;
 }
 
-/* 1 if s has min..max bytes, each alphanumeric or in extra. */
-static int creds_chars_ok(const char *s, size_t min, size_t max, const char *extra)
-{
-	size_t n;
-
-	if (s == NULL)
-		return 0;
-	n = strnlen(s, max + 1);
-	if (n < min || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) &&
-		    strchr(extra, c) == NULL)
-			return 0;
-	}
-	return 1;
-}
-
 int ig_aws_creds_key_id_ok(const char *s)
 {
-	return creds_chars_ok(s, 16, 128, "");
+	return ig_chars_ok(s, 16, 128, "");
 }
 
 int ig_aws_creds_secret_ok(const char *s, size_t max)
 {
-	return creds_chars_ok(s, 1, max, "/+=");
+	return ig_chars_ok(s, 1, max, "/+=");
 }
 
 void ig_sigv4_result_free(struct ig_sigv4_result *r)

@@ -26,32 +26,9 @@
 /* ------------------------------------------------------------------ */
 /* Validation                                                          */
 
-static int is_alnum(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-/* 1 if s has min..max bytes, each alphanumeric or in extra. */
-static int chars_ok(const char *s, size_t min, size_t max, const char *extra)
-{
-	size_t n;
-
-	if (s == NULL)
-		return 0;
-	n = strnlen(s, max + 1);
-	if (n < min || n > max)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (!is_alnum(c) && (c == '\0' || strchr(extra, c) == NULL))
-			return 0;
-	}
-	return 1;
-}
-
 int ig_sts_name_valid(const char *s)
 {
-	return chars_ok(s, 2, 64, "_+=,.@-");
+	return ig_chars_ok(s, 2, 64, "_+=,.@-");
 }
 
 int ig_sts_tag_valid(const char *key, const char *value)
@@ -59,7 +36,7 @@ int ig_sts_tag_valid(const char *key, const char *value)
 	/* "aws:" keys are reserved by AWS and refused by STS. */
 	if (key != NULL && strncasecmp(key, "aws:", 4) == 0)
 		return 0;
-	return chars_ok(key, 1, 128, " _.:/=+@-") && chars_ok(value, 0, 256, " _.:/=+@-");
+	return ig_chars_ok(key, 1, 128, " _.:/=+@-") && ig_chars_ok(value, 0, 256, " _.:/=+@-");
 }
 
 /* Printable ASCII without spaces, "arn:" prefix: what we accept as an ARN. */
@@ -107,7 +84,7 @@ int ig_sts_bastion_tags(const char *user, const char *source_ip, const char *hos
 
 int ig_sts_default_endpoint(const char *region, char *buf, size_t cap)
 {
-	if (!chars_ok(region, 1, 32, "-"))
+	if (!ig_chars_ok(region, 1, 32, "-"))
 		return IG_ERR_INVAL;
 	for (const char *p = region; *p; p++)
 		if (*p >= 'A' && *p <= 'Z')
@@ -166,7 +143,7 @@ static void request_id(xmlNodePtr root, char *buf, size_t cap)
 
 	buf[0] = '\0';
 	if (child(root, "ResponseMetadata", 1, &m) != 0 || child(m, "RequestId", 1, &e) != 0 ||
-	    ig_xml_text(e, buf, cap) != 0 || !chars_ok(buf, 1, cap - 1, "-"))
+	    ig_xml_text(e, buf, cap) != 0 || !ig_chars_ok(buf, 1, cap - 1, "-"))
 		buf[0] = '\0';
 }
 
@@ -208,7 +185,7 @@ int ig_sts_parse_assume_role(const char *xml, size_t len, int64_t now,
 	if (!ig_aws_creds_key_id_ok(out->creds.access_key_id) ||
 	    !ig_aws_creds_secret_ok(out->creds.secret_access_key, 128) ||
 	    !ig_aws_creds_secret_ok(token, MAX_TOKEN) || ig_timefmt_parse_utc(when, &exp) != 0 ||
-	    exp <= now || !arn_ok(arn, 20) || !chars_ok(rid, 2, 193, "_+=,.@:-") ||
+	    exp <= now || !arn_ok(arn, 20) || !ig_chars_ok(rid, 2, 193, "_+=,.@:-") ||
 	    (si != NULL && !ig_sts_name_valid(out->source_identity)))
 		goto out;
 	request_id(root, out->request_id, sizeof(out->request_id));
@@ -260,8 +237,8 @@ int ig_sts_parse_caller_identity(const char *xml, size_t len, struct ig_sts_iden
 	    (r = child_text(res, "UserId", out->user_id, sizeof(out->user_id))) != 0 ||
 	    (r = child_text(res, "Account", out->account, sizeof(out->account))) != 0)
 		goto out;
-	if (!arn_ok(out->arn, 20) || !chars_ok(out->user_id, 1, 193, "_+=,.@:-") ||
-	    !chars_ok(out->account, 12, 12, ""))
+	if (!arn_ok(out->arn, 20) || !ig_chars_ok(out->user_id, 1, 193, "_+=,.@:-") ||
+	    !ig_chars_ok(out->account, 12, 12, ""))
 		r = IG_ERR_PARSE;
 out:
 	if (r != 0)

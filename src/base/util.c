@@ -425,6 +425,24 @@ int ig_random_bytes(void *buf, size_t n)
 	return 0;
 }
 
+int ig_chars_ok(const char *s, size_t min, size_t max, const char *extra)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	n = strnlen(s, max + 1);
+	if (n < min || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) &&
+		    strchr(extra, c) == NULL)
+			return 0;
+	}
+	return 1;
+}
+
 int ig_name_is_safe(const char *name)
 {
 	size_t n;
