@@ -60,6 +60,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "iamgate/buf.h"
 #include "iamgate/error.h"
 #include "iamgate/reason.h"
@@ -148,6 +150,30 @@ int ig_http_send(const struct ig_http_config *cfg, const struct ig_aws_creds *cr
 
 /* Wipe and free the body; the struct is zeroed and reusable.  NULL is fine. */
 void ig_http_response_clear(struct ig_http_response *resp);
+
+/* What an AWS call came to, without its body: for audit lines and messages. */
+struct ig_aws_status {
+	int err;                                 /* 0 or IG_ERR_* */
+	enum ig_reason reason;                   /* as ig_http_response, or malformed_response */
+	char aws_error[IG_HTTP_CODE_MAX];        /* AWS error code, or "" */
+	char request_id[IG_HTTP_REQUEST_ID_MAX]; /* or "" */
+	long status;
+	unsigned attempts;
+};
+
+/*
+ * One call of a JSON API (DynamoDB, KMS, CloudWatch Logs): body (an object)
+ * serialised compactly and sent as a POST to "/" with Content-Type
+ * application/x-amz-json-VERSION and X-Amz-Target TARGET; a 200's body
+ * parsed into *out (an object, duplicate keys refused; the caller
+ * json_decref's it).  The serialised request and the raw response are
+ * wiped (KMS carries keys both ways).  st (required) gets the outcome; a
+ * 200 whose body is not a JSON object is IG_ERR_PARSE, reason
+ * malformed_response.  Returns st->err.
+ */
+int ig_http_json_call(const struct ig_http_config *cfg, const struct ig_aws_creds *creds,
+                      const char *version, const char *target, const json_t *body, json_t **out,
+                      struct ig_aws_status *st) IG_MUST_CHECK;
 
 /*
  * The two headers of a JSON API call: h[0] "Content-Type:

@@ -889,3 +889,50 @@ void ig_http_response_clear(struct ig_http_response *resp)
 	ig_buf_free(&resp->body);
 	explicit_bzero(resp, sizeof(*resp));
 }
+
+static void status_from(const struct ig_http_response *h, struct ig_aws_status *st)
+{
+	st->err = h->err;
+	st->reason = h->reason;
+	memcpy(st->aws_error, h->aws_error, sizeof(st->aws_error));
+	memcpy(st->request_id, h->request_id, sizeof(st->request_id));
+	st->status = h->status;
+	st->attempts = h->attempts;
+}
+
+int ig_http_json_call(const struct ig_http_config *cfg, const struct ig_aws_creds *creds,
+                      const char *version, const char *target, const json_t *body, json_t **out,
+                      struct ig_aws_status *st)
+{
+	struct ig_http_header h[2];
+	struct ig_http_request q = {"POST", "/", NULL, h, 2, NULL, 0};
+	struct ig_http_response resp = {0};
+	char hbuf[256], *text = NULL;
+	int r;
+
+	memset(st, 0, sizeof(*st));
+	*out = NULL;
+	st->err = IG_ERR_INVAL;
+	st->reason = IG_R_INVALID_REQUEST;
+	if (!json_is_object(body) || ig_http_json_target(version, target, hbuf, sizeof(hbuf), h) != 0)
+		return st->err;
+	st->err = IG_ERR_NOMEM;
+	st->reason = IG_R_INTERNAL_ERROR;
+	if ((text = json_dumps(body, JSON_COMPACT)) == NULL)
+		return st->err;
+	q.body = text;
+	q.body_len = strlen(text);
+	r = ig_http_send(cfg, creds, &q, &resp); /* resp carries the outcome */
+	ig_free_secret_str(text);
+	status_from(&resp, st);
+	if (r == 0 && ((*out = json_loadb(resp.body.p, resp.body.len, JSON_REJECT_DUPLICATES,
+	                                  NULL)) == NULL ||
+	               !json_is_object(*out))) {
+		json_decref(*out);
+		*out = NULL;
+		st->err = IG_ERR_PARSE;
+		st->reason = IG_R_MALFORMED_RESPONSE;
+	}
+	ig_http_response_clear(&resp);
+	return st->err;
+}
