@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "iamgate/creds.h"
 #include "iamgate/util.h"
 
 #define EP_SCRIPT IG_SOURCE_DIR "/tests/sts/stsctl.sh"
@@ -204,6 +205,45 @@ static void ep_stop(struct ep *e)
 	if (strstr(e->dir, "/build/") != NULL)
 		(void)ep_run(rm, NULL);
 	e->up = 0;
+}
+
+/* The keys of the state's credential `profile` (bastion, instance,
+ * outsider), read as the helper reads a credentials file. */
+__attribute__((unused)) static int ep_profile(const struct ep *e, const char *profile,
+                                              struct ig_aws_creds *c)
+{
+	struct ig_creds_config cc = {0};
+	struct ig_creds_info info;
+
+	cc.source = IG_CREDS_SRC_FILE;
+	cc.file = e->aws_credentials;
+	cc.profile = profile;
+	return ig_creds_load(&cc, c, &info);
+}
+
+/* Start the servers (opts as for ep_start) in a fresh scratch directory
+ * build/t-TAG-PID (its path into scratch); the servers are part of the
+ * tree, so their absence is a failure, never a skip.  (Not every test
+ * that includes this header uses every helper: hence "unused".) */
+__attribute__((unused)) static int ep_start_scratch(struct ep *e, char *scratch, size_t cap,
+                                                    const char *tag, const char *const *opts)
+{
+	char dir[600];
+
+	if (!ep_available() ||
+	    ig_bfmt(scratch, cap, "%s/build/t-%s-%d", IG_SOURCE_DIR, tag, (int)getpid()) != 0 ||
+	    mkdir(scratch, 0700) != 0 || ig_bfmt(dir, sizeof(dir), "%s/ep", scratch) != 0)
+		return -1;
+	return ep_start(e, dir, opts);
+}
+
+/* Stop the servers and remove the scratch directory. */
+__attribute__((unused)) static int ep_stop_scratch(struct ep *e, const char *scratch)
+{
+	char *rm[] = {(char *)"/bin/rm", (char *)"-rf", (char *)"--", (char *)scratch, NULL};
+
+	ep_stop(e);
+	return ep_run(rm, NULL) == 0 ? 0 : -1;
 }
 
 #endif

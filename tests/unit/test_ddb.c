@@ -186,47 +186,28 @@ static struct ig_aws_creds BASE, OUTSIDER;
 static char scratch[512];
 static const char *const TABLE = "iamgate-test-ddb";
 
-static int load_profile(const char *profile, struct ig_aws_creds *c)
-{
-	struct ig_creds_config cc = {0};
-	struct ig_creds_info info;
-
-	cc.source = IG_CREDS_SRC_FILE;
-	cc.file = E.aws_credentials;
-	cc.profile = profile;
-	return ig_creds_load(&cc, c, &info);
-}
-
 static int int_setup(void **state)
 {
 	static const char *const opts[] = {"--store", "--no-imds", NULL};
-	char dir[600];
-	char *argv[] = {
-	        (char *)"/bin/bash", (char *)EP_SCRIPT, (char *)"table", dir, (char *)TABLE, NULL};
+	char *argv[] = {(char *)"/bin/bash", (char *)EP_SCRIPT,
+	                (char *)"table",     E.dir,
+	                (char *)TABLE,       NULL};
 
 	(void)state;
-	if (!ep_available())
-		return -1; /* the servers are part of the tree: not a skip */
-	if (ig_bfmt(scratch, sizeof(scratch), "%s/build/t-ddb-%d", IG_SOURCE_DIR, (int)getpid()) !=
-	            0 ||
-	    mkdir(scratch, 0700) != 0 || ig_bfmt(dir, sizeof(dir), "%s/ep", scratch) != 0 ||
-	    ep_start(&E, dir, opts) != 0 || E.ddb_url[0] == '\0')
+	if (ep_start_scratch(&E, scratch, sizeof(scratch), "ddb", opts) != 0 ||
+	    E.ddb_url[0] == '\0' || ep_run(argv, NULL) != 0)
 		return -1;
-	if (ep_run(argv, NULL) != 0 || load_profile("bastion", &BASE) != 0 ||
-	    load_profile("outsider", &OUTSIDER) != 0)
-		return -1;
-	return 0;
+	return ep_profile(&E, "bastion", &BASE) == 0 && ep_profile(&E, "outsider", &OUTSIDER) == 0
+	               ? 0
+	               : -1;
 }
 
 static int int_teardown(void **state)
 {
-	char *rm[] = {(char *)"/bin/rm", (char *)"-rf", (char *)"--", scratch, NULL};
-
 	(void)state;
 	ig_aws_creds_clear(&BASE);
 	ig_aws_creds_clear(&OUTSIDER);
-	ep_stop(&E);
-	return ep_run(rm, NULL) == 0 ? 0 : -1;
+	return ep_stop_scratch(&E, scratch);
 }
 
 static void dcfg(struct ig_ddb *d, const struct ig_aws_creds *c)

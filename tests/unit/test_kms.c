@@ -32,7 +32,7 @@ static void test_parse(void **state)
 	        "{\"Plaintext\":\"" KEY32 "\"}",                          /* no KeyId */
 	        "{\"Plaintext\":\"" KEY32 "\",\"KeyId\":\"not-an-arn\"}", /* KeyId */
 	        "{\"Plaintext\":\"AAEC\",\"KeyId\":\"" ARN "\"}",         /* 3 bytes */
-	        "{\"Plaintext\":\"" KEY32 "\\n\",\"KeyId\":\"" ARN "\"}",  /* not strict */
+	        "{\"Plaintext\":\"" KEY32 "\\n\",\"KeyId\":\"" ARN "\"}", /* not strict */
 	        "{\"Plaintext\":7,\"KeyId\":\"" ARN "\"}",                /* not a string */
 	        "{\"Plaintext\":\"\",\"KeyId\":\"" ARN "\"}",             /* empty */
 	        "{\"KeyId\":\"" ARN "\"}",                                /* missing */
@@ -74,43 +74,25 @@ static struct ep E;
 static struct ig_aws_creds BASE, OUTSIDER;
 static char scratch[512];
 
-static int load_profile(const char *profile, struct ig_aws_creds *c)
-{
-	struct ig_creds_config cc = {0};
-	struct ig_creds_info info;
-
-	cc.source = IG_CREDS_SRC_FILE;
-	cc.file = E.aws_credentials;
-	cc.profile = profile;
-	return ig_creds_load(&cc, c, &info);
-}
-
 static int int_setup(void **state)
 {
 	static const char *const opts[] = {"--store", "--no-imds", NULL};
-	char dir[600];
 
 	(void)state;
-	if (!ep_available())
-		return -1; /* the servers are part of the tree: not a skip */
-	if (ig_bfmt(scratch, sizeof(scratch), "%s/build/t-kms-%d", IG_SOURCE_DIR, (int)getpid()) !=
-	            0 ||
-	    mkdir(scratch, 0700) != 0 || ig_bfmt(dir, sizeof(dir), "%s/ep", scratch) != 0 ||
-	    ep_start(&E, dir, opts) != 0 || E.kms_url[0] == '\0')
+	if (ep_start_scratch(&E, scratch, sizeof(scratch), "kms", opts) != 0 ||
+	    E.kms_url[0] == '\0')
 		return -1;
-	return load_profile("bastion", &BASE) == 0 && load_profile("outsider", &OUTSIDER) == 0 ? 0
-	                                                                                       : -1;
+	return ep_profile(&E, "bastion", &BASE) == 0 && ep_profile(&E, "outsider", &OUTSIDER) == 0
+	               ? 0
+	               : -1;
 }
 
 static int int_teardown(void **state)
 {
-	char *rm[] = {(char *)"/bin/rm", (char *)"-rf", (char *)"--", scratch, NULL};
-
 	(void)state;
 	ig_aws_creds_clear(&BASE);
 	ig_aws_creds_clear(&OUTSIDER);
-	ep_stop(&E);
-	return ep_run(rm, NULL) == 0 ? 0 : -1;
+	return ep_stop_scratch(&E, scratch);
 }
 
 static void kcfg(struct ig_kms *k, const struct ig_aws_creds *c)

@@ -915,17 +915,6 @@ static struct ep E;
 static struct ig_aws_creds BASE;     /* long-term keys of the bastion user */
 static struct ig_aws_creds INSTANCE; /* temporary, with a session token */
 
-static int load_profile(const char *file, const char *profile, struct ig_aws_creds *c)
-{
-	struct ig_creds_config cc = {0};
-	struct ig_creds_info info;
-
-	cc.source = IG_CREDS_SRC_FILE;
-	cc.file = file;
-	cc.profile = profile;
-	return ig_creds_load(&cc, c, &info);
-}
-
 static int int_setup(void **state)
 {
 	char dir[600];
@@ -935,8 +924,7 @@ static int int_setup(void **state)
 		return 0;
 	if (ig_bfmt(dir, sizeof(dir), "%s/ep", scratch) != 0 || ep_start(&E, dir, NULL) != 0)
 		return -1;
-	if (load_profile(E.aws_credentials, "bastion", &BASE) != 0 ||
-	    load_profile(E.aws_credentials, "instance", &INSTANCE) != 0 ||
+	if (ep_profile(&E, "bastion", &BASE) != 0 || ep_profile(&E, "instance", &INSTANCE) != 0 ||
 	    INSTANCE.session_token == NULL)
 		return -1;
 	return 0;
