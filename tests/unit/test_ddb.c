@@ -237,6 +237,7 @@ static void it_item_ops(void **state)
 	struct ig_ddb d;
 	struct ig_aws_status st;
 	json_t *k = key("alice"), *item, *vals, *items, *last;
+	json_t *nm = json_pack("{s:s}", "#u", "user");
 	int64_t v;
 
 	(void)state;
@@ -245,14 +246,11 @@ static void it_item_ops(void **state)
 	dcfg(&d, &BASE);
 	item = json_pack("{s:o, s:o}", "user", ig_ddb_s("alice"), "ver", ig_ddb_n(1));
 	vals = json_pack("{s:o}", ":u", ig_ddb_s("alice"));
-	assert_int_equal(ig_ddb_put(&d, item, "attribute_not_exists(#u)",
-	                            json_pack("{s:s}", "#u", "user"), NULL, &st),
-	                 0);
+	assert_int_equal(ig_ddb_put(&d, item, "attribute_not_exists(#u)", nm, NULL, &st), 0);
 	assert_int_equal(st.reason, IG_R_OK);
 	assert_true(st.request_id[0] != '\0');
 	/* The same conditional put again: the condition no longer holds. */
-	assert_int_equal(ig_ddb_put(&d, item, "attribute_not_exists(#u)",
-	                            json_pack("{s:s}", "#u", "user"), NULL, &st),
+	assert_int_equal(ig_ddb_put(&d, item, "attribute_not_exists(#u)", nm, NULL, &st),
 	                 IG_ERR_CONFLICT);
 	assert_string_equal(st.aws_error, "ConditionalCheckFailedException");
 	assert_int_equal(st.attempts, 1);
@@ -275,9 +273,7 @@ static void it_item_ops(void **state)
 	item = json_pack("{s:o}", "user", ig_ddb_s("bob"));
 	assert_int_equal(ig_ddb_put(&d, item, NULL, NULL, NULL, &st), 0);
 	json_decref(item);
-	assert_int_equal(
-	        ig_ddb_scan(&d, "#u", json_pack("{s:s}", "#u", "user"), NULL, &items, &last, &st),
-	        0);
+	assert_int_equal(ig_ddb_scan(&d, "#u", nm, NULL, &items, &last, &st), 0);
 	assert_int_equal(json_array_size(items), 2);
 	assert_null(last);
 	json_decref(items);
@@ -285,6 +281,7 @@ static void it_item_ops(void **state)
 	assert_int_equal(ig_ddb_get(&d, k, &item, &st), 0);
 	assert_null(item);
 	json_decref(k);
+	json_decref(nm);
 }
 
 static void it_faults(void **state)
