@@ -914,7 +914,8 @@ int ig_http_json_call(const struct ig_http_config *cfg, const struct ig_aws_cred
 	*out = NULL;
 	st->err = IG_ERR_INVAL;
 	st->reason = IG_R_INVALID_REQUEST;
-	if (!json_is_object(body) || ig_http_json_target(version, target, hbuf, sizeof(hbuf), h) != 0)
+	if (!json_is_object(body) ||
+	    ig_http_json_target(version, target, hbuf, sizeof(hbuf), h) != 0)
 		return st->err;
 	st->err = IG_ERR_NOMEM;
 	st->reason = IG_R_INTERNAL_ERROR;
