@@ -198,17 +198,18 @@ class Handler(BaseHTTPRequestHandler):
     def take(self, name, target):
         return self.server.ep.faults.take(name, target)
 
-    def faulted(self, target, entry):
+    @staticmethod
+    def faulted(took, entry):
         """Faults that replace the answer: returns (status, code) or None."""
-        f = self.take("fail5xx", target)
+        f = took["fail5xx"]
         if f:
             entry["fault"] = "fail5xx"
             return f.get("status", 500), "InternalServerError"
-        f = self.take("throttle", target)
+        f = took["throttle"]
         if f:
             entry["fault"] = "throttle"
             return 400, f.get("code", "ThrottlingException")
-        if self.take("deny", target):
+        if took["deny"]:
             entry["fault"] = "deny"
             return 400, "AccessDeniedException"
         return None
@@ -228,18 +229,21 @@ class Handler(BaseHTTPRequestHandler):
         op = target.rsplit(".", 1)[-1]
         rid = str(uuid.uuid4())
         entry = {"time": stslib.iso_ms(time.time()), "target": target, "request_id": rid}
+        # Every fault this request meets is taken on arrival, so a request
+        # asleep in a "slow" fault never takes one set later for another.
+        took = {n: self.take(n, op) for n in COUNTED}
         time.sleep(ep.faults.flag("delay_ms", 0) / 1000.0)
-        slow = self.take("slow", op)
+        slow = took["slow"]
         if slow:
             entry.update(fault="slow", slow_ms=slow.get("ms", 1000))
             time.sleep(slow.get("ms", 1000) / 1000.0)
-        if self.take("drop", op):
+        if took["drop"]:
             entry.update(fault="drop", status=0)
             self.finish_entry(entry, t0)
             self.close_connection = True
             return
-        status, headers, out = self.answer(op, target, body, entry)
-        mal = self.take("malformed", op)
+        status, headers, out = self.answer(op, target, body, entry, took)
+        mal = took["malformed"]
         if mal:
             entry.update(fault="malformed", malformed_mode=mal.get("mode", "garbage"))
             status, out = 200, garbage(mal.get("mode", "garbage"), out)
@@ -247,7 +251,7 @@ class Handler(BaseHTTPRequestHandler):
         self.finish_entry(entry, t0)
         self.send(status, out, [("x-amzn-RequestId", rid)] + list(headers))
 
-    def answer(self, op, target, body, entry):
+    def answer(self, op, target, body, entry, took):
         ep = self.server.ep
         try:
             auth_err, rec = None, None
@@ -256,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
                              time.time() + ep.faults.flag("clock_offset", 0), entry)
             except ApiError as e:
                 auth_err = e
-            f = self.faulted(op, entry)
+            f = self.faulted(took, entry)
             if f:
                 raise ApiError(f[0], f[1], "injected fault")
             if auth_err:
