@@ -202,12 +202,158 @@ static void t_nonroot_reader(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* A config naming the test log: groups and roles as the loader requires. */
+static void write_config(const char *cfg)
+{
+	char text[2048];
+	int fd;
+
+	assert_int_equal(
+	        ig_bfmt(text, sizeof(text),
+	                "{\"allowlists\": {\"office\": [\"203.0.113.0/24\"]},\n"
+	                " \"groups\": {\"devs\": {\"allow_from\": [\"office\"], \"roles\": "
+	                "[\"ro\"]}},\n"
+	                " \"roles\": {\"ro\": {\"arn\": \"arn:aws:iam::111122223333:role/ro\"}},\n"
+	                " \"audit\": {\"path\": \"%s\", \"syslog\": false, "
+	                "\"seal_epoch_seconds\": 60}}\n",
+	                g_log),
+	        0);
+	fd = open(cfg, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* seal-init prints the verification key once; verify proves the seals
+ * with it, read from a file (never argv); a second seal-init refuses. */
+static void t_cli_seal(void **state)
+{
+	char out[16384], err[4096], cfg[PATH_MAX], vkf[PATH_MAX], vkey[128];
+	const char *p;
+	size_t n;
+	int fd, rc;
+
+	(void)state;
+	assert_int_equal(ig_bfmt(cfg, sizeof(cfg), "%s/iamgate.json", g_dir), 0);
+	assert_int_equal(ig_bfmt(vkf, sizeof(vkf), "%s/vkey", g_dir), 0);
+	write_config(cfg);
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "seal-init", "--config", cfg,
+	             (char *)NULL);
+	printf("#   %s", err);
+	assert_int_equal(rc, 0);
+	assert_non_null(p = strstr(out, "igseal1-"));
+	n = strcspn(p, " \n");
+	assert_true(n < sizeof(vkey));
+	memcpy(vkey, p, n);
+	vkey[n] = '\0';
+	assert_non_null(strstr(out, "\u2580") ? out : strstr(out, "\u2584")); /* the QR code */
+	append_n(g_log, 4, T0);
+	fd = open(vkf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(write(fd, vkey, n), (ssize_t)n);
+	close(fd);
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "verify", "--log", g_log,
+	             "--verification-key", vkf, (char *)NULL);
+	printf("#   %s", out);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "sealed and intact"));
+	/* Not the key: exit 1. */
+	vkey[10] = vkey[10] == 'a' ? 'b' : 'a';
+	fd = open(vkf, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, vkey, n), (ssize_t)n);
+	close(fd);
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "verify", "--log", g_log,
+	             "--verification-key", vkf, (char *)NULL);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "NOT proven"));
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "seal-init", "--config", cfg,
+	             (char *)NULL);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(err, "already exists"));
+	/* The timer's command: nothing to close yet, and it says nothing. */
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "seal", "--config", cfg,
+	             (char *)NULL);
+	assert_int_equal(rc, 0);
+}
+
+/* verify --against: the shipped copy beside the log. */
+static void t_cli_against(void **state)
+{
+	char out[8192], err[4096], copy[PATH_MAX];
+	struct lines L;
+	char *x;
+	int fd, rc;
+
+	(void)state;
+	append_n(g_log, 6, T0);
+	assert_int_equal(ig_bfmt(copy, sizeof(copy), "%s/copy.jsonl", g_dir), 0);
+	fd = open(copy, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	split(g_log, &L);
+	L.n = 5; /* shipped up to line 5 */
+	join(copy, &L, -1);
+	free(L.buf);
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "verify", "--log", g_log,
+	             "--against", copy, (char *)NULL);
+	printf("#   %s", out);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "5 lines the same"));
+	assert_non_null(strstr(out, "2 line(s) of the log are not in the copy (from seq 6)"));
+	/* Root edits line 3 and removes the last line after shipping. */
+	split(g_log, &L);
+	x = subst(L.l[2], "\"decision\":\"allow\"", "\"decision\":\"deny\"");
+	L.l[2] = x;
+	L.n = 4;
+	join(g_log, &L, -1);
+	free(x);
+	free(L.buf);
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "verify", "--log", g_log,
+	             "--against", copy, (char *)NULL);
+	printf("#   %s", out);
+	assert_int_equal(rc, 1);
+	assert_non_null(strstr(out, "1 line(s) differ from the copy, the first at seq 3"));
+	assert_non_null(strstr(out, "1 line(s) of the copy are missing from the log"));
+	/* The JSON of aws logs get-log-events works as well. */
+	fd = open(copy, O_WRONLY | O_TRUNC);
+	assert_int_equal(write(fd, "{\"events\": []}", 14), 14);
+	close(fd);
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "verify", "--log", g_log,
+	             "--against", copy, (char *)NULL);
+	assert_non_null(strstr(out, "0 lines the same"));
+}
+
+/* show --reason, with the other filters. */
+static void t_cli_show_reason(void **state)
+{
+	char out[8192], err[4096];
+	int rc;
+
+	(void)state;
+	append_n(g_log, 6, T0);
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "show", "--log", g_log,
+	             "--reason", "bad_code", "--json", (char *)NULL);
+	assert_int_equal(rc, 0);
+	assert_null(strstr(out, "\"reason\":\"ok\""));
+	assert_non_null(strstr(out, "\"reason\":\"bad_code\""));
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "show", "--log", g_log,
+	             "--reason", "bad_code", "--user", "u2", (char *)NULL);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(out, "(1 of 7 events)"));
+	rc = run_cli(out, sizeof(out), err, sizeof(err), "audit", "verify", "--log", g_log,
+	             "--reason", "x", (char *)NULL);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(err, "does not go with this command"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(t_cli_verify, setup, teardown),
 	        cmocka_unit_test_setup_teardown(t_cli_show, setup, teardown),
 	        cmocka_unit_test_setup_teardown(t_nonroot_reader, setup, teardown),
+	        cmocka_unit_test_setup_teardown(t_cli_seal, setup, teardown),
+	        cmocka_unit_test_setup_teardown(t_cli_against, setup, teardown),
+	        cmocka_unit_test_setup_teardown(t_cli_show_reason, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
