@@ -202,7 +202,8 @@ static void t_nonroot_reader(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
-/* A config naming the test log: groups and roles as the loader requires. */
+/* A config naming the test log: groups (one every host has) and roles, as
+ * the loader requires. */
 static void write_config(const char *cfg)
 {
 	char text[2048];
@@ -211,7 +212,7 @@ static void write_config(const char *cfg)
 	assert_int_equal(
 	        ig_bfmt(text, sizeof(text),
 	                "{\"allowlists\": {\"office\": [\"203.0.113.0/24\"]},\n"
-	                " \"groups\": {\"devs\": {\"allow_from\": [\"office\"], \"roles\": "
+	                " \"groups\": {\"root\": {\"allow_from\": [\"office\"], \"roles\": "
 	                "[\"ro\"]}},\n"
 	                " \"roles\": {\"ro\": {\"arn\": \"arn:aws:iam::111122223333:role/ro\"}},\n"
 	                " \"audit\": {\"path\": \"%s\", \"syslog\": false, "
