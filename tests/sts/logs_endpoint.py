@@ -23,7 +23,6 @@ counts per stream.  Never logs a secret or a signature.
 
 import argparse
 import calendar
-import hashlib
 import hmac
 import json
 import os
@@ -38,10 +37,9 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stslib  # noqa: E402
 
-from botocore.auth import SigV4Auth  # noqa: E402
 from botocore.awsrequest import AWSRequest  # noqa: E402
-from botocore.compat import HTTPHeaders  # noqa: E402
 from botocore.credentials import Credentials  # noqa: E402
+from sts_endpoint import Verifier  # noqa: E402  (botocore's SigV4, as the STS endpoint checks it)
 
 MAX_BODY = 1024 * 1024 + 64 * 1024
 MAX_EVENTS = 10000
@@ -54,24 +52,6 @@ class LogsError(Exception):
     def __init__(self, status, code, message):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
-
-
-class Verifier(SigV4Auth):
-    """botocore's SigV4, fed with what the client declared it signed."""
-
-    def __init__(self, creds, region, signed, body):
-        super().__init__(creds, "logs", region)
-        self._signed, self._body = signed, body
-
-    def headers_to_sign(self, request):
-        hm = HTTPHeaders()
-        for name in self._signed:
-            for v in request.headers.get_all(name) or []:
-                hm[name] = v
-        return hm
-
-    def payload(self, request):
-        return hashlib.sha256(self._body).hexdigest()
 
 
 class Store:
@@ -165,8 +145,8 @@ class Endpoint:
         req = AWSRequest(method="POST", url="http://%s/" % h.headers.get("Host"),
                          headers=dict(h.headers.items()), data=body)
         req.context["timestamp"] = amz_date
-        v = Verifier(Credentials(c["access_key_id"], c["secret_access_key"], token),
-                     parts[2], signed, body)
+        v = Verifier(Credentials(c["access_key_id"], c["secret_access_key"], token), "logs",
+                     parts[2], signed, [], body)
         want = v.signature(v.string_to_sign(req, v.canonical_request(req)),
                            req)
         if not hmac.compare_digest(want.encode(), comps["Signature"].encode()):
