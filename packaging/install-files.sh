@@ -45,6 +45,10 @@ install -m 0644 "$S/packaging/tmpfiles/iamgate.conf" "$D/usr/lib/tmpfiles.d/iamg
 # Not started by this script: the package's maintainer scripts enable and
 # start it where systemd runs (and do nothing where it does not).
 install -m 0644 "$S/packaging/systemd/iamgate-helper.service" "$D$UNITDIR/iamgate-helper.service"
+# The audit log's sealing timer: enabled by the administrator after
+# `iamgate audit seal-init` (iamgate(8), SEALING).
+install -m 0644 "$S/packaging/systemd/iamgate-audit-seal.service" \
+	"$S/packaging/systemd/iamgate-audit-seal.timer" "$D$UNITDIR/"
 install -m 0644 "$S/packaging/man/pam_iamgate.8" "$S/packaging/man/iamgate.8" \
 	"$D/usr/share/man/man8/"
 install -m 0644 "$S/packaging/man/iamgate.json.5" "$D/usr/share/man/man5/"

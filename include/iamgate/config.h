@@ -80,6 +80,8 @@ struct ig_config {
 	struct {
 		char *path;
 		int syslog;
+		char *seal_key;              /* NULL: PATH.seal beside the log */
+		unsigned seal_epoch_seconds; /* for `iamgate audit seal-init` */
 	} audit;
 	struct {
 		char *dir;       /* per-session credential dirs */

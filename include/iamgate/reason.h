@@ -117,7 +117,10 @@
 	X(CONTINUED, "continued")                                             \
 	X(TORN_TAIL_DETECTED, "torn_tail_detected")                           \
 	X(LOG_SHORTER_THAN_HEAD, "log_shorter_than_head")                     \
-	X(LAST_LINE_CHANGED, "last_line_changed")
+	X(LAST_LINE_CHANGED, "last_line_changed")                             \
+	X(SEAL_INITIALIZED, "seal_initialized")                               \
+	X(EPOCH_SEALED, "epoch_sealed")                                       \
+	X(SEAL_KEY_MISSING, "seal_key_missing")
 /* clang-format on */
 
 enum ig_reason {

@@ -13,9 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <qrencode.h>
-
 #include "iamgate/audit.h"
+#include "iamgate/audit_cli.h"
+#include "iamgate/qr.h"
 #include "iamgate/cidr.h"
 #include "iamgate/confcheck.h"
 #include "iamgate/config.h"
@@ -83,7 +83,9 @@ static int open_store(const struct ig_config *cfg, struct ig_store **store)
 static int audit_cli(const struct ig_config *cfg, const char *event, const char *user,
                      enum ig_reason reason)
 {
-	struct ig_audit_opts ao = {.path = cfg->audit.path, .use_syslog = cfg->audit.syslog};
+	struct ig_audit_opts ao = {.path = cfg->audit.path,
+	                           .use_syslog = cfg->audit.syslog,
+	                           .seal_key = cfg->audit.seal_key};
 	struct ig_audit_event ev = {.event = event,
 	                            .user = user,
 	                            .service = "iamgate-cli",
@@ -261,37 +263,6 @@ static int read_secret_line(const char *prompt, char *buf, size_t cap)
 	return 0;
 }
 
-static void print_qr(const char *text)
-{
-	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-	int w, q = 2;
-
-	if (qr == NULL) {
-		fprintf(stderr, "iamgate: cannot draw the QR code; use the URI above\n");
-		return;
-	}
-	w = qr->width;
-	/* Two modules per character cell with UTF-8 half blocks, dark on light,
-	 * with a quiet zone, so phone cameras read it from a terminal. */
-	for (int y = -q; y < w + q; y += 2) {
-		for (int x = -q; x < w + q; x++) {
-			int top = y >= 0 && y < w && x >= 0 && x < w && (qr->data[y * w + x] & 1);
-			int bot = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w &&
-			          (qr->data[(y + 1) * w + x] & 1);
-			if (top && bot)
-				fputs(" ", stdout);
-			else if (top)
-				fputs("\u2584", stdout);
-			else if (bot)
-				fputs("\u2580", stdout);
-			else
-				fputs("\u2588", stdout);
-		}
-		fputs("\n", stdout);
-	}
-	QRcode_free(qr);
-}
-
 /* Percent-encode for an otpauth URI label/parameter. */
 static int uri_part(const char *s, char *out, size_t cap)
 {
@@ -419,7 +390,7 @@ static int cmd_enroll(int argc, char **argv)
 	printf("TOTP secret for %s (scan the code or enter the URI in an authenticator app):\n\n",
 	       user);
 	printf("%s\n\n", uri);
-	print_qr(uri);
+	ig_qr_print(uri);
 	fflush(stdout);
 	tp.digits = cfg->totp.digits;
 	tp.step_seconds = cfg->totp.step_seconds;

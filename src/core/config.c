@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "iamgate/audit_seal.h"
 #include "iamgate/confcheck.h"
 #include "iamgate/config.h"
 #include "iamgate/jsonpos.h"
@@ -609,7 +610,8 @@ static void parse_totp(struct ctx *c, struct ig_config *cfg, json_t *obj)
 
 static void parse_audit(struct ctx *c, struct ig_config *cfg, json_t *obj)
 {
-	static const char *const keys[] = {"path", "syslog", NULL};
+	static const char *const keys[] = {"path", "syslog", "seal_key", "seal_epoch_seconds",
+	                                   NULL};
 	json_t *o = obj ? obj : json_object();
 
 	push_key(c, "audit");
@@ -618,6 +620,11 @@ static void parse_audit(struct ctx *c, struct ig_config *cfg, json_t *obj)
 	cfg->audit.path = get_string(c, o, "path", 0, 0, "/var/log/iamgate/audit.jsonl");
 	require_abs(c, "path", cfg->audit.path);
 	(void)get_bool(c, o, "syslog", 1, &cfg->audit.syslog);
+	/* NULL: the sealing key lives beside the log (PATH.seal). */
+	cfg->audit.seal_key = get_string(c, o, "seal_key", 0, 0, NULL);
+	require_abs(c, "seal_key", cfg->audit.seal_key);
+	(void)get_uint(c, o, "seal_epoch_seconds", IG_AUDIT_SEAL_EPOCH_MIN, IG_AUDIT_SEAL_EPOCH_MAX,
+	               IG_AUDIT_SEAL_EPOCH_DEFAULT, &cfg->audit.seal_epoch_seconds);
 	pop(c);
 	if (!obj)
 		json_decref(o);
@@ -1084,6 +1091,7 @@ void ig_config_free(struct ig_config *cfg)
 	free(cfg->totp.state_dir);
 	free(cfg->totp.issuer);
 	free(cfg->audit.path);
+	free(cfg->audit.seal_key);
 	free(cfg->session.dir);
 	free(cfg->session.grant_dir);
 	free(cfg->aws.region);

@@ -69,13 +69,14 @@ if [ -z "$gone" ]; then t_ok "the ranges in iamgate.json(5) are the ones src/cor
 # --- iamgate(8): every subcommand and option ------------------------------
 opts=$(awk '/static const struct option lo\[\] = \{/,/\};/' src/cli/main.c |
 	grep -oE '\{"[a-z0-9-]+"' | tr -d '{"' | sort -u | sed 's/^/--/')
-aopts=$(awk '/static const char \*const (common|show_only)\[\] = \{/,/\};/' src/cli/audit_cli.c |
-	grep -oE '"--[a-z-]+"' | tr -d '"' | sort -u)
+aopts=$(grep -oE '^ *\{\{"[a-z-]+"' src/cli/audit_cli.c | grep -oE '[a-z-]+' | sort -u | sed 's/^/--/')
 n=$(wc -w <<<"$opts $aopts")
 if [ "$n" -ge 15 ]; then t_ok "found $n options in src/cli/main.c and src/cli/audit_cli.c"; else t_fail "only $n options extracted" "$opts $aopts"; fi
 cli8=$(render "$MAN/iamgate.8")
 m=$(missing "$cli8" $opts $aopts "iamgate check" "iamgate enroll" "iamgate status" \
-	"iamgate unlock" "iamgate audit verify" "iamgate audit show" "EXIT STATUS")
+	"iamgate unlock" "iamgate audit verify" "iamgate audit show" "iamgate audit seal-init" \
+	"iamgate audit seal" SEALING "What it does not prove" \
+	seal_initialized epoch_sealed seal_key_missing "aws logs get-log-events" "EXIT STATUS")
 if [ -z "$m" ]; then t_ok "iamgate(8) documents every subcommand and option"; else t_fail "iamgate(8) lacks:$m"; fi
 
 # --- pam_iamgate(8): options, stack, sshd_config, return codes ------------
