@@ -18,6 +18,7 @@
 #include "iamgate/audit.h"
 #include "iamgate/cidr.h"
 #include "iamgate/config.h"
+#include "iamgate/imds_guard.h"
 #include "iamgate/policy.h"
 #include "iamgate/roles.h"
 #include "iamgate/totp.h"
@@ -32,8 +33,9 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: iamgate COMMAND [options]\n"
 	        "\n"
-	        "  check  [--config PATH] [--policies DIR] [--json]\n"
-	        "         validate the configuration (and the roles' IAM policies)\n"
+	        "  check  [--config PATH] [--policies DIR] [--json] [--no-probe]\n"
+	        "         validate the configuration (and the roles' IAM policies), and\n"
+	        "         try the instance metadata lockdown unless --no-probe\n"
 	        "  enroll [--config PATH] [--import-base32 -|SECRET] [--no-verify] [--force] USER\n"
 	        "         create a TOTP secret for USER, print the otpauth URI and a QR code\n"
 	        "  status [--config PATH] [--from ADDR] USER\n"
@@ -133,23 +135,62 @@ static void report_finding(void *ctx, const char *file, int line, enum ig_policy
 		printf("%s:%d: %s: %s\n", file, line, s, message);
 }
 
+/*
+ * The metadata lockdown (imds_guard.h), when the base credentials come from
+ * IMDS: tried now from the probe uid, and, run as root, recorded for the
+ * issuer (so a fixed rule counts at once).  *out: the verdict for --json
+ * (JSON null when there is nothing to try, or with --no-probe).  Returns 1
+ * when it does not hold or cannot be checked.
+ */
+static int check_imds(const struct ig_config *cfg, const char *path, int json, int probe,
+                      json_t **out)
+{
+	struct ig_imds_guard_cfg g = {.endpoint = cfg->aws.imds_endpoint,
+	                              .uid = cfg->aws.imds_probe_uid,
+	                              .state_dirfd = -1,
+	                              .now = time(NULL),
+	                              .fresh = 1};
+	struct ig_imds_guard_result res;
+	char why[512];
+	int fd = -1, r;
+
+	*out = json_null();
+	if (!probe || cfg->aws.region == NULL || cfg->aws.source != IG_CREDS_IMDS)
+		return 0;
+	if (geteuid() == 0 && ig_own_dir(cfg->aws.cache_dir, 0700, &fd, why, sizeof(why)) == 0)
+		g.state_dirfd = fd;
+	r = ig_imds_guard_check(&g, &res);
+	if (fd >= 0)
+		close(fd);
+	json_decref(*out);
+	*out = json_pack("{s:b, s:s, s:s}", "holds", r == 0, "reason", ig_reason_name(res.reason),
+	                 "detail", res.detail);
+	if (*out == NULL)
+		*out = json_null();
+	if (!json && r == 0)
+		printf("%s: %s\n", path, res.detail);
+	else if (!json)
+		fprintf(stderr, "%s: error: %s\n", path, res.detail);
+	return r != 0;
+}
+
 static int cmd_check(int argc, char **argv)
 {
-	static const struct option lo[] = {{"config", 1, 0, 'c'},
-	                                   {"policies", 1, 0, 'p'},
-	                                   {"json", 0, 0, 'j'},
-	                                   {"help", 0, 0, 'h'},
-	                                   {0, 0, 0, 0}};
+	static const struct option lo[] = {{"config", 1, 0, 'c'}, {"policies", 1, 0, 'p'},
+	                                   {"json", 0, 0, 'j'},   {"no-probe", 0, 0, 'n'},
+	                                   {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
 	const char *path = IG_DEFAULT_CONFIG, *pdir = NULL;
 	struct report_ctx rc = {0};
 	struct ig_config *cfg;
-	int c, errors = 0;
+	json_t *imds = NULL;
+	int c, errors = 0, probe = 1, lock;
 
-	while ((c = getopt_long(argc, argv, "c:p:jh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:jnh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 'p': pdir = optarg; break;
 		case 'j': rc.json = 1; break;
+		case 'n': probe = 0; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -169,6 +210,7 @@ static int cmd_check(int argc, char **argv)
 		ig_config_free(cfg);
 		return 1;
 	}
+	lock = check_imds(cfg, path, rc.json, probe, &imds);
 	if (pdir) {
 		struct ig_policy_role *roles = calloc(cfg->n_roles + 1, sizeof(*roles));
 		struct ig_policy_opts po = {
@@ -179,6 +221,7 @@ static int cmd_check(int argc, char **argv)
 		        .bastion_role_arn = cfg->policy.bastion_role_arn,
 		};
 		if (roles == NULL) {
+			json_decref(imds);
 			ig_config_free(cfg);
 			return 1;
 		}
@@ -191,8 +234,9 @@ static int cmd_check(int argc, char **argv)
 		errors = ig_policy_check(&po, roles, cfg->n_roles, report_finding, &rc);
 		free(roles);
 		if (rc.json) {
-			json_t *o = json_pack("{s:s, s:O, s:i}", "config", path, "findings", rc.arr,
-			                      "errors", errors < 0 ? 1 : errors);
+			json_t *o = json_pack("{s:s, s:O, s:i, s:O}", "config", path, "findings",
+			                      rc.arr, "errors", (errors < 0 ? 1 : errors) + lock,
+			                      "imds_lockdown", imds);
 			char *t = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 			if (t)
 				puts(t);
@@ -203,14 +247,16 @@ static int cmd_check(int argc, char **argv)
 		if (errors < 0) {
 			fprintf(stderr, "iamgate: cannot analyse policies in %s: %s\n", pdir,
 			        ig_strerror(errors));
+			json_decref(imds);
 			ig_config_free(cfg);
 			return 1;
 		}
 	}
 	if (rc.json && !pdir) {
-		json_t *o = json_pack("{s:s, s:[], s:i, s:i, s:i, s:i}", "config", path, "findings",
-		                      "errors", 0, "allowlists", (int)cfg->n_allowlists, "groups",
-		                      (int)cfg->n_groups, "roles", (int)cfg->n_roles);
+		json_t *o = json_pack("{s:s, s:[], s:i, s:i, s:i, s:i, s:O}", "config", path,
+		                      "findings", "errors", lock, "allowlists",
+		                      (int)cfg->n_allowlists, "groups", (int)cfg->n_groups, "roles",
+		                      (int)cfg->n_roles, "imds_lockdown", imds);
 		char *t = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 		if (t)
 			puts(t);
@@ -221,8 +267,9 @@ static int cmd_check(int argc, char **argv)
 		printf("%s: configuration OK: %zu allowlists, %zu groups, %zu roles%s\n", path,
 		       cfg->n_allowlists, cfg->n_groups, cfg->n_roles,
 		       pdir ? (errors ? "; policy errors found" : "; policies OK") : "");
+	json_decref(imds);
 	ig_config_free(cfg);
-	return errors ? 1 : 0;
+	return errors || lock ? 1 : 0;
 }
 
 /* Read one line without echo from the terminal (or stdin when none). */
