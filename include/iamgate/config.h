@@ -20,6 +20,7 @@
 struct ig_allowlist {
 	char *name;
 	struct ig_cidr_set *set;
+	int local; /* holds a loopback or unspecified address (confcheck.h) */
 };
 
 struct ig_role {
@@ -31,13 +32,14 @@ struct ig_role {
 
 struct ig_group {
 	char *name;
+	gid_t gid;     /* resolved at load (ig_roles_resolve_gids); compared, never the name */
 	size_t *allow; /* indices into cfg->allowlists */
 	size_t n_allow;
 	size_t *roles; /* indices into cfg->roles */
 	size_t n_roles;
 };
 
-enum ig_creds_source { IG_CREDS_IMDS = 0, IG_CREDS_FILE, IG_CREDS_ENV };
+enum ig_creds_source { IG_CREDS_IMDS = 0, IG_CREDS_FILE };
 
 /*
  * The file a configuration was loaded from, as fstat saw the descriptor it
@@ -61,7 +63,8 @@ struct ig_config_file_id {
 struct ig_config {
 	char *path;
 	struct ig_config_file_id file;
-	char *pii_group; /* may be NULL when no role is pii */
+	char *pii_group;     /* may be NULL when no role is pii */
+	int pii_allow_local; /* test rigs: loopback/own addresses allowed for PII */
 	struct ig_allowlist *allowlists;
 	size_t n_allowlists;
 	struct ig_group *groups;
@@ -72,6 +75,7 @@ struct ig_config {
 		char *state_dir;
 		char *issuer;
 		unsigned digits, step_seconds, window, max_failures, lockout_seconds;
+		unsigned lockout_max_seconds; /* cap of the doubling lockouts */
 	} totp;
 	struct {
 		char *path;
@@ -113,7 +117,9 @@ int ig_config_parse(const char *text, size_t len, const char *name, struct ig_co
 
 /*
  * Load path: checks the file and every parent (root-owned, not group/world
- * writable, no symlink, regular file), then ig_config_parse.
+ * writable, no symlink, regular file), then ig_config_parse, then the
+ * checks against this host (confcheck.h: groups and their gids, ca_file,
+ * the PII allowlists).
  */
 int ig_config_load(const char *path, struct ig_config **out, char *err,
                    size_t errcap) IG_MUST_CHECK;

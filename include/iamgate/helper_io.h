@@ -16,6 +16,11 @@
 /* explicit_bzero the whole malloc'd block, then free it; NULL is fine. */
 void ig_wiping_free(void *p);
 
+/* realloc that leaves no copy behind: a new block, the content copied, the
+ * old block wiped and freed (realloc may move the data and free the old
+ * block as it was).  For libxml2, which grows buffers holding STS replies. */
+void *ig_wiping_realloc(void *p, size_t n);
+
 /* Read fd to EOF into buf; the request must be smaller than cap
  * (IG_ERR_RANGE otherwise).  IG_ERR_IO on a read error. */
 int ig_read_request(int fd, char *buf, size_t cap, size_t *len) IG_MUST_CHECK;

@@ -49,9 +49,12 @@
 
 #include <jansson.h>
 
+#include "iamgate/reason.h"
+
 /* A parsed request; strings are borrowed from the JSON object. */
 struct ig_proto_request {
 	const char *phase;
+	enum ig_phase phase_id; /* phase, parsed */
 	const char *config;
 	const char *user;
 	const char *rhost;

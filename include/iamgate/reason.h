@@ -53,6 +53,7 @@
 	X(GRANT_UNKNOWN_OR_USED, "grant_unknown_or_used")                     \
 	X(GRANT_UNREADABLE, "grant_unreadable")                               \
 	X(GRANT_USER_MISMATCH, "grant_user_mismatch")                         \
+	X(GRANT_UID_MISMATCH, "grant_uid_mismatch")                           \
 	X(GRANT_RHOST_MISMATCH, "grant_rhost_mismatch")                       \
 	X(GRANT_EXPIRED, "grant_expired")                                     \
 	/* roles and the PII rule */                                          \

@@ -24,6 +24,7 @@ const char *ig_strerror(int err)
 	case IG_ERR_EXISTS: return "already exists";
 	case IG_ERR_AWS: return "AWS returned an error";
 	case IG_ERR_INTERNAL: return "internal error";
+	case IG_ERR_CONFLICT: return "changed by another writer";
 	default: return "unknown error";
 	}
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "iamgate/protocol.h"
+#include "iamgate/reason.h"
 
 static const char *get_str(json_t *o, const char *k)
 {
@@ -56,8 +57,7 @@ int ig_proto_parse_request(json_t *rq, struct ig_proto_request *r)
 	r->session = get_str(rq, "session");
 	if (r->phase == NULL || r->config == NULL || r->user == NULL)
 		return -1;
-	if (strcmp(r->phase, "auth") != 0 && strcmp(r->phase, "account") != 0 &&
-	    strcmp(r->phase, "open_session") != 0 && strcmp(r->phase, "close_session") != 0)
+	if (ig_phase_parse(r->phase, &r->phase_id) != 0)
 		return -1;
 	return 0;
 }

@@ -17,10 +17,13 @@
 
 #include "iamgate/audit.h"
 #include "iamgate/cidr.h"
+#include "iamgate/confcheck.h"
 #include "iamgate/config.h"
 #include "iamgate/imds_guard.h"
 #include "iamgate/policy.h"
+#include "iamgate/reason.h"
 #include "iamgate/roles.h"
+#include "iamgate/store.h"
 #include "iamgate/totp.h"
 #include "iamgate/util.h"
 
@@ -68,41 +71,26 @@ static struct ig_config *load(const char *arg)
 	return cfg;
 }
 
-static int open_state_dir(const struct ig_config *cfg, int create, int *dfd)
+static int open_store(const struct ig_config *cfg, struct ig_store **store)
 {
 	char why[512];
-	struct stat st;
-	int r;
 
-	if (create && lstat(cfg->totp.state_dir, &st) != 0 && errno == ENOENT) {
-		if (mkdir(cfg->totp.state_dir, 0700) != 0) {
-			fprintf(stderr, "iamgate: cannot create %s: %s\n", cfg->totp.state_dir,
-			        strerror(errno));
-			return -1;
-		}
-	}
-	if ((r = ig_open_trusted_dir(cfg->totp.state_dir, dfd, why, sizeof(why))) != 0) {
-		fprintf(stderr, "iamgate: TOTP state directory refused: %s\n", why);
-		return -1;
-	}
-	if (fstat(*dfd, &st) != 0 || (st.st_mode & 077)) {
-		fprintf(stderr, "iamgate: %s must be mode 0700; fix: chmod 0700 %s\n",
-		        cfg->totp.state_dir, cfg->totp.state_dir);
-		close(*dfd);
+	if (ig_store_open(cfg, store, why, sizeof(why)) != 0) {
+		fprintf(stderr, "iamgate: the TOTP state store cannot be used: %s\n", why);
 		return -1;
 	}
 	return 0;
 }
 
 static int audit_cli(const struct ig_config *cfg, const char *event, const char *user,
-                     const char *reason)
+                     enum ig_reason reason)
 {
 	struct ig_audit_opts ao = {.path = cfg->audit.path, .use_syslog = cfg->audit.syslog};
 	struct ig_audit_event ev = {.event = event,
 	                            .user = user,
 	                            .service = "iamgate-cli",
 	                            .decision = "info",
-	                            .reason = reason};
+	                            .reason = ig_reason_name(reason)};
 	const char *by = getenv("SUDO_USER");
 	json_t *x = json_pack("{s:s}", "by", by ? by : "root");
 	int r;
@@ -174,6 +162,24 @@ static int check_imds(const struct ig_config *cfg, const char *path, int json, i
 	return r != 0;
 }
 
+static void print_warning(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "iamgate: warning: %s\n", msg);
+}
+
+/* What the configuration allows that this host makes risky (confcheck.h). */
+static void host_warnings(const struct ig_config *cfg)
+{
+	struct ig_addr *own = NULL;
+	size_t n = 0;
+
+	if (ig_confcheck_own_addrs(&own, &n) != 0)
+		fprintf(stderr, "iamgate: warning: cannot list this host's addresses\n");
+	ig_confcheck_warnings(cfg, own, n, print_warning, NULL);
+	free(own);
+}
+
 static int cmd_check(int argc, char **argv)
 {
 	static const struct option lo[] = {{"config", 1, 0, 'c'}, {"policies", 1, 0, 'p'},
@@ -201,6 +207,7 @@ static int cmd_check(int argc, char **argv)
 	}
 	if ((cfg = load(path)) == NULL)
 		return 1;
+	host_warnings(cfg);
 	if (pdir && cfg->policy.bastion_role_arn == NULL) {
 		fprintf(stderr,
 		        "iamgate: --policies needs \"policy\": {\"bastion_role_arn\": "
@@ -386,7 +393,8 @@ static int cmd_enroll(int argc, char **argv)
 	size_t slen = 20;
 	char line[256], *b32 = NULL, host[256], label[512], issuer[256], uri[1024], code[9];
 	struct ig_config *cfg = NULL;
-	int c, verify = 1, force = 0, dfd = -1, rc = 1, r;
+	struct ig_store *store = NULL;
+	int c, verify = 1, force = 0, rc = 1, r;
 
 	while ((c = getopt_long(argc, argv, "c:i:nfh", lo, NULL)) != -1) {
 		switch (c) {
@@ -425,11 +433,11 @@ static int cmd_enroll(int argc, char **argv)
 		fprintf(stderr, "iamgate: cannot read the kernel's random generator\n");
 		goto out;
 	}
-	if (open_state_dir(cfg, 1, &dfd) != 0)
+	if (open_store(cfg, &store) != 0)
 		goto out;
 	if (!force) {
-		struct ig_totp_state st;
-		if (ig_totp_status(dfd, user, &st) == 0 && st.enrolled) {
+		struct ig_user_record st;
+		if (ig_store_status(store, user, &st) == 0 && st.enrolled) {
 			fprintf(stderr,
 			        "iamgate: %s already has a TOTP secret; use --force to "
 			        "replace it (the old one stops working)\n",
@@ -488,15 +496,16 @@ static int cmd_enroll(int argc, char **argv)
 		}
 	}
 	/* Audited first: a change the log cannot record is not made. */
-	if (audit_cli(cfg, "enroll", user, force ? "secret_replaced" : "secret_created") != 0) {
+	if (audit_cli(cfg, "enroll", user, force ? IG_R_SECRET_REPLACED : IG_R_SECRET_CREATED) !=
+	    0) {
 		fprintf(stderr, "iamgate: nothing saved\n");
 		goto out;
 	}
-	r = ig_totp_enroll(dfd, user, secret, slen, time(NULL), force);
+	r = ig_store_enroll(store, user, secret, slen, time(NULL), force);
 	if (r != 0) {
 		fprintf(stderr, "iamgate: cannot save the secret for %s: %s\n", user,
 		        ig_strerror(r));
-		(void)audit_cli(cfg, "enroll", user, "enroll_failed");
+		(void)audit_cli(cfg, "enroll", user, IG_R_ENROLL_FAILED);
 		goto out;
 	}
 	printf("\nEnrolled %s.\n", user);
@@ -506,8 +515,7 @@ out:
 	explicit_bzero(line, sizeof(line));
 	explicit_bzero(uri, sizeof(uri));
 	ig_free_secret_str(b32);
-	if (dfd >= 0)
-		close(dfd);
+	ig_store_close(store);
 	ig_config_free(cfg);
 	return rc;
 }
@@ -517,9 +525,10 @@ static int cmd_unlock(int argc, char **argv)
 	static const struct option lo[] = {
 	        {"config", 1, 0, 'c'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	const char *path = IG_DEFAULT_CONFIG, *user;
-	struct ig_totp_state st;
+	struct ig_user_record st;
+	struct ig_store *store = NULL;
 	struct ig_config *cfg;
-	int c, dfd = -1, r, rc = 1;
+	int c, r, rc = 1;
 
 	while ((c = getopt_long(argc, argv, "c:h", lo, NULL)) != -1) {
 		switch (c) {
@@ -532,29 +541,28 @@ static int cmd_unlock(int argc, char **argv)
 		return 2;
 	if ((cfg = load(path)) == NULL)
 		return 1;
-	if (open_state_dir(cfg, 0, &dfd) != 0)
+	if (open_store(cfg, &store) != 0)
 		goto out;
-	r = ig_totp_status(dfd, user, &st);
+	r = ig_store_status(store, user, &st);
 	if (r == 0 && !st.enrolled) {
 		fprintf(stderr, "iamgate: %s is not enrolled\n", user);
 		goto out;
 	}
 	/* Audited first: a change the log cannot record is not made. */
-	if (r != 0 || audit_cli(cfg, "unlock", user, "unlocked_by_admin") != 0) {
+	if (r != 0 || audit_cli(cfg, "unlock", user, IG_R_UNLOCKED_BY_ADMIN) != 0) {
 		fprintf(stderr, "iamgate: %s not unlocked\n", user);
 		goto out;
 	}
-	r = ig_totp_unlock(dfd, user);
+	r = ig_store_unlock(store, user);
 	if (r != 0) {
 		fprintf(stderr, "iamgate: cannot unlock %s: %s\n", user, ig_strerror(r));
-		(void)audit_cli(cfg, "unlock", user, "unlock_failed");
+		(void)audit_cli(cfg, "unlock", user, IG_R_UNLOCK_FAILED);
 		goto out;
 	}
-	printf("%s unlocked: failures cleared.\n", user);
+	printf("%s unlocked: failures and lockouts cleared.\n", user);
 	rc = 0;
 out:
-	if (dfd >= 0)
-		close(dfd);
+	ig_store_close(store);
 	ig_config_free(cfg);
 	return rc;
 }
@@ -576,10 +584,11 @@ static int cmd_status(int argc, char **argv)
 	        {"config", 1, 0, 'c'}, {"from", 1, 0, 'f'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
 	const char *path = IG_DEFAULT_CONFIG, *from = NULL, *user;
 	struct ig_user_groups g = {0};
-	struct ig_totp_state st;
+	struct ig_user_record st;
+	struct ig_store *store = NULL;
 	struct ig_config *cfg;
 	char t1[64], t2[64];
-	int c, dfd = -1, rc = 1, r;
+	int c, rc = 1, r;
 
 	while ((c = getopt_long(argc, argv, "c:f:h", lo, NULL)) != -1) {
 		switch (c) {
@@ -593,9 +602,9 @@ static int cmd_status(int argc, char **argv)
 		return 2;
 	if ((cfg = load(path)) == NULL)
 		return 1;
-	if (open_state_dir(cfg, 0, &dfd) != 0)
+	if (open_store(cfg, &store) != 0)
 		goto out;
-	if ((r = ig_totp_status(dfd, user, &st)) != 0) {
+	if ((r = ig_store_status(store, user, &st)) != 0) {
 		fprintf(stderr, "iamgate: cannot read %s's state: %s\n", user, ig_strerror(r));
 		goto out;
 	}
@@ -605,6 +614,7 @@ static int cmd_status(int argc, char **argv)
 	printf("enrolled:    %s\n", st.enrolled ? "yes" : "no");
 	printf("failures:    %u of %u\n", st.failures, cfg->totp.max_failures);
 	printf("locked:      %s\n", st.locked_until > time(NULL) ? t1 : "no");
+	printf("lockouts:    %u since the last login or unlock\n", st.lockouts);
 	printf("last login:  %s%s%s\n", t2, st.last_rhost[0] ? " from " : "", st.last_rhost);
 	r = ig_roles_user_groups(user, &g);
 	if (r != 0) {
@@ -612,7 +622,7 @@ static int cmd_status(int argc, char **argv)
 	} else {
 		printf("groups:     ");
 		for (size_t i = 0; i < cfg->n_groups; i++)
-			if (ig_roles_in_group(&g, cfg->groups[i].name))
+			if (ig_roles_in_group(&g, cfg->groups[i].gid))
 				printf(" %s", cfg->groups[i].name);
 		printf("\n");
 	}
@@ -626,21 +636,20 @@ static int cmd_status(int argc, char **argv)
 			goto out;
 		}
 		printf("login from %s: %s\n", from,
-		       ig_login_verdict_name(ig_roles_login_allowed(cfg, &g, &a)));
+		       ig_reason_name(ig_roles_login_allowed(cfg, &g, &a)));
 		if (ig_roles_resolve(cfg, &g, &a, 1, &d, &n) == 0) {
 			for (size_t i = 0; i < n; i++)
 				printf("  role %-24s %-4s %s%s\n", d[i].role->name,
 				       d[i].role->pii ? "pii" : "",
 				       d[i].issue ? "issued" : "left out: ",
-				       d[i].issue ? "" : d[i].reason);
+				       d[i].issue ? "" : ig_reason_name(d[i].reason));
 			free(d);
 		}
 	}
 	rc = 0;
 out:
 	ig_roles_user_groups_free(&g);
-	if (dfd >= 0)
-		close(dfd);
+	ig_store_close(store);
 	ig_config_free(cfg);
 	return rc;
 }

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "iamgate/confcheck.h"
 #include "iamgate/config.h"
 #include "iamgate/jsonpos.h"
 #include "iamgate/util.h"
@@ -362,6 +363,8 @@ static void parse_allowlists(struct ctx *c, struct ig_config *cfg, json_t *obj)
 				       s);
 			else if (ig_cidr_set_add(al->set, &cidr) != 0)
 				report(c, 0, "out of memory");
+			else
+				al->local |= ig_confcheck_local_prefix(&cidr);
 			pop(c);
 		}
 		pop(c);
@@ -573,9 +576,10 @@ static void check_pii(struct ctx *c, struct ig_config *cfg)
 
 static void parse_totp(struct ctx *c, struct ig_config *cfg, json_t *obj)
 {
-	static const char *const keys[] = {"state_dir",       "issuer", "digits",
-	                                   "step_seconds",    "window", "max_failures",
-	                                   "lockout_seconds", NULL};
+	static const char *const keys[] = {
+	        "state_dir", "issuer",       "digits",          "step_seconds",
+	        "window",    "max_failures", "lockout_seconds", "lockout_max_seconds",
+	        NULL};
 	json_t *o = obj ? obj : json_object();
 
 	push_key(c, "totp");
@@ -589,6 +593,15 @@ static void parse_totp(struct ctx *c, struct ig_config *cfg, json_t *obj)
 	(void)get_uint(c, o, "window", 0, 10, 1, &cfg->totp.window);
 	(void)get_uint(c, o, "max_failures", 1, 100, 5, &cfg->totp.max_failures);
 	(void)get_uint(c, o, "lockout_seconds", 1, 86400 * 7, 900, &cfg->totp.lockout_seconds);
+	/* Absent: a day, or the first lockout's length when that is longer. */
+	if (get_uint(c, o, "lockout_max_seconds", 1, 86400 * 30,
+	             cfg->totp.lockout_seconds > 86400 ? cfg->totp.lockout_seconds : 86400,
+	             &cfg->totp.lockout_max_seconds) == 0 &&
+	    cfg->totp.lockout_max_seconds < cfg->totp.lockout_seconds)
+		report(c, 0,
+		       "lockout_max_seconds (%u) is shorter than lockout_seconds (%u); fix: make "
+		       "it at least as long (it caps the doubling of repeated lockouts)",
+		       cfg->totp.lockout_max_seconds, cfg->totp.lockout_seconds);
 	pop(c);
 	if (!obj)
 		json_decref(o);
@@ -698,13 +711,17 @@ static void parse_aws(struct ctx *c, struct ig_config *cfg, json_t *obj)
 			cfg->aws.source = IG_CREDS_IMDS;
 		else if (src && strcmp(src, "file") == 0)
 			cfg->aws.source = IG_CREDS_FILE;
-		else if (src && strcmp(src, "env") == 0)
-			cfg->aws.source = IG_CREDS_ENV;
-		else if (src) {
+		else if (src && strcmp(src, "env") == 0) {
 			push_key(c, "source");
 			report(c, 0,
-			       "\"%s\" is not a credential source; fix: use \"imds\", "
-			       "\"file\" or \"env\"",
+			       "\"env\" cannot work: the helper runs with an empty environment; "
+			       "fix: use \"imds\" (the instance role) or \"file\" (a root-only "
+			       "shared-credentials file)");
+			pop(c);
+		} else if (src) {
+			push_key(c, "source");
+			report(c, 0,
+			       "\"%s\" is not a credential source; fix: use \"imds\" or \"file\"",
 			       src);
 			pop(c);
 		}
@@ -817,8 +834,9 @@ static void parse_policy(struct ctx *c, struct ig_config *cfg, json_t *obj)
 int ig_config_parse(const char *text, size_t len, const char *name, struct ig_config **out,
                     char *err, size_t errcap)
 {
-	static const char *const keys[] = {"pii_group", "allowlists", "groups", "roles",  "totp",
-	                                   "audit",     "session",    "aws",    "policy", NULL};
+	static const char *const keys[] = {
+	        "pii_group", "pii_allow_local", "allowlists", "groups", "roles", "totp",
+	        "audit",     "session",         "aws",        "policy", NULL};
 	struct ctx c = {.text = text, .len = len, .name = name, .err = err, .errcap = errcap};
 	struct ig_config *cfg = NULL;
 	json_error_t je;
@@ -849,6 +867,7 @@ int ig_config_parse(const char *text, size_t len, const char *name, struct ig_co
 	}
 	check_keys(&c, root, keys);
 	cfg->pii_group = get_string(&c, root, "pii_group", 0, 0, NULL);
+	(void)get_bool(&c, root, "pii_allow_local", 0, &cfg->pii_allow_local);
 	if ((v = want(&c, root, "allowlists", JSON_OBJECT, 1)) != NULL)
 		parse_allowlists(&c, cfg, v);
 	if ((v = want(&c, root, "roles", JSON_OBJECT, 1)) != NULL)
@@ -980,6 +999,11 @@ int ig_config_load(const char *path, struct ig_config **out, char *err, size_t e
 	}
 	r = ig_config_parse(text, len, path, out, err, errcap);
 	free(text);
+	if (r == 0 && ig_confcheck_host(*out, err, errcap) != 0) {
+		ig_config_free(*out);
+		*out = NULL;
+		return IG_ERR_CONFIG;
+	}
 	if (r == 0)
 		record_file(*out, &st, &began);
 	return r;

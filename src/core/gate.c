@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +23,10 @@
 #include "iamgate/cidr.h"
 #include "iamgate/gate.h"
 #include "iamgate/protocol.h"
+#include "iamgate/reason.h"
 #include "iamgate/roles.h"
 #include "iamgate/session.h"
+#include "iamgate/store.h"
 #include "iamgate/totp.h"
 #include "iamgate/util.h"
 
@@ -35,19 +38,19 @@ struct call {
 	json_t *reply;
 };
 
-static const char *deny_result(const char *phase)
+static const char *deny_result(enum ig_phase phase)
 {
-	if (strcmp(phase, "auth") == 0)
-		return IG_RESULT_AUTH_ERR;
-	if (strcmp(phase, "account") == 0)
-		return IG_RESULT_PERM_DENIED;
-	return IG_RESULT_SESSION_ERR;
+	switch (phase) {
+	case IG_PHASE_AUTH: return IG_RESULT_AUTH_ERR;
+	case IG_PHASE_ACCOUNT: return IG_RESULT_PERM_DENIED;
+	default: return IG_RESULT_SESSION_ERR;
+	}
 }
 
-static json_t *make_reply(const char *result, const char *reason)
+static json_t *make_reply(const char *result, enum ig_reason reason)
 {
-	return json_pack("{s:s, s:s, s:[], s:{}}", "result", result, "reason", reason, "messages",
-	                 "env");
+	return json_pack("{s:s, s:s, s:[], s:{}}", "result", result, "reason",
+	                 ig_reason_name(reason), "messages", "env");
 }
 
 static void add_message(struct call *c, const char *msg)
@@ -58,14 +61,14 @@ static void add_message(struct call *c, const char *msg)
 		(void)json_array_append_new(m, json_string(msg));
 }
 
-static void set_result(struct call *c, const char *result, const char *reason)
+static void set_result(struct call *c, const char *result, enum ig_reason reason)
 {
 	(void)json_object_set_new(c->reply, "result", json_string(result));
-	(void)json_object_set_new(c->reply, "reason", json_string(reason));
+	(void)json_object_set_new(c->reply, "reason", json_string(ig_reason_name(reason)));
 }
 
 /* Audit one event; an audit failure turns an allow into a deny. */
-static int audit(struct call *c, const char *event, const char *decision, const char *reason,
+static int audit(struct call *c, const char *event, const char *decision, enum ig_reason reason,
                  json_t *extra)
 {
 	struct ig_audit_event ev = {
@@ -74,7 +77,7 @@ static int audit(struct call *c, const char *event, const char *decision, const 
 	        .rhost = c->rq.rhost,
 	        .service = c->rq.service,
 	        .decision = decision,
-	        .reason = reason,
+	        .reason = ig_reason_name(reason),
 	        .extra = extra,
 	};
 	int r;
@@ -85,20 +88,19 @@ static int audit(struct call *c, const char *event, const char *decision, const 
 		       "iamgate: cannot write audit log %s (%s): failing closed: event=%s "
 		       "decision=%s reason=%s",
 		       c->aopts.path ? c->aopts.path : "(none)", ig_strerror(r), event, decision,
-		       reason);
+		       ig_reason_name(reason));
 	return r;
 }
 
 /* Final word for a phase: audit it, and deny when the audit fails. */
-static void decide(struct call *c, int allow, const char *reason, json_t *extra)
+static void decide(struct call *c, int allow, enum ig_reason reason, json_t *extra)
 {
-	const char *phase = c->rq.phase;
+	enum ig_phase phase = c->rq.phase_id;
 
-	if (audit(c, phase, allow ? "allow" : "deny", reason, extra) != 0) {
+	if (audit(c, c->rq.phase, allow ? "allow" : "deny", reason, extra) != 0) {
 		set_result(c,
-		           strcmp(phase, "close_session") == 0 ? IG_RESULT_SUCCESS
-		                                               : deny_result(phase),
-		           "audit_unavailable");
+		           phase == IG_PHASE_CLOSE_SESSION ? IG_RESULT_SUCCESS : deny_result(phase),
+		           IG_R_AUDIT_UNAVAILABLE);
 		return;
 	}
 	set_result(c, allow ? IG_RESULT_SUCCESS : deny_result(phase), reason);
@@ -115,23 +117,39 @@ static int new_id(char out[IG_ID_HEX_LEN + 1])
 	return 0;
 }
 
+/* The PAM user's uid now: a grant is bound to it. */
+static int user_uid(const char *user, uid_t *uid)
+{
+	struct passwd pw, *pwp = NULL;
+	char buf[16384];
+
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
+		return IG_ERR_NOTFOUND;
+	*uid = pw.pw_uid;
+	return 0;
+}
+
 static int write_grant(struct call *c, char id[IG_ID_HEX_LEN + 1])
 {
 	char name[IG_ID_HEX_LEN + 8], why[512];
 	json_t *g = NULL;
 	char *text = NULL;
+	uid_t uid;
 	int dfd = -1, r;
 
+	if ((r = user_uid(c->rq.user, &uid)) != 0)
+		return r;
 	if ((r = ig_own_dir(c->cfg->session.grant_dir, 0700, &dfd, why, sizeof(why))) != 0) {
 		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: grant directory refused: %s", why);
 		return r;
 	}
 	if ((r = new_id(id)) != 0 || (r = ig_bfmt(name, sizeof(name), "%s.json", id)) != 0)
 		goto out;
-	g = json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:b}", "v", 1, "user", c->rq.user, "rhost",
-	              c->rq.rhost, "service", c->rq.service ? c->rq.service : "", "mfa_time",
-	              (json_int_t)c->env->now, "expires",
-	              (json_int_t)(c->env->now + c->cfg->session.grant_ttl_seconds), "mfa", 1);
+	g = json_pack("{s:i, s:s, s:I, s:s, s:s, s:I, s:I, s:b}", "v", 2, "user", c->rq.user, "uid",
+	              (json_int_t)uid, "rhost", c->rq.rhost, "service",
+	              c->rq.service ? c->rq.service : "", "mfa_time", (json_int_t)c->env->now,
+	              "expires", (json_int_t)(c->env->now + c->cfg->session.grant_ttl_seconds),
+	              "mfa", 1);
 	if (g == NULL || (text = json_dumps(g, JSON_COMPACT)) == NULL) {
 		r = IG_ERR_NOMEM;
 		goto out;
@@ -161,162 +179,194 @@ static void drop_grant(struct call *c, const char *id)
 	close(dfd);
 }
 
-/* Take the grant id: read it, delete it (single use), check it matches. */
-static const char *consume_grant(struct call *c, int *mfa)
+/*
+ * Claim the grant named id: rename it to a name of this call's own, which
+ * only one caller can do (rename is atomic; the loser finds no file), then
+ * read and delete the claimed copy.  Exactly once, however many ask.
+ */
+static enum ig_reason claim_grant(int dfd, const char *id, char **text)
 {
-	char name[IG_ID_HEX_LEN + 8], why[512];
-	const char *reason = "ok";
-	char *text = NULL;
-	json_t *g = NULL, *v;
-	int dfd = -1, r;
+	char name[IG_ID_HEX_LEN + 8], claimed[IG_ID_HEX_LEN + 32];
+	uint8_t rnd[8];
+	char tag[17];
+	int r;
+
+	*text = NULL;
+	if (ig_bfmt(name, sizeof(name), "%s.json", id) != 0 ||
+	    ig_random_bytes(rnd, sizeof(rnd)) != 0)
+		return IG_R_INTERNAL_ERROR;
+	ig_hex(rnd, sizeof(rnd), tag);
+	if (ig_bfmt(claimed, sizeof(claimed), ".claimed-%s-%s", id, tag) != 0)
+		return IG_R_INTERNAL_ERROR;
+	if (renameat(dfd, name, dfd, claimed) != 0)
+		return errno == ENOENT ? IG_R_GRANT_UNKNOWN_OR_USED : IG_R_GRANT_UNREADABLE;
+	r = ig_read_file_at(dfd, claimed, 4096, 1, text, NULL);
+	(void)unlinkat(dfd, claimed, 0);
+	return r == 0 ? IG_R_OK : IG_R_GRANT_UNREADABLE;
+}
+
+/* Does the claimed grant belong to this transaction's user, uid and source? */
+static enum ig_reason grant_matches(struct call *c, json_t *g)
+{
+	json_t *v;
+	uid_t uid;
+
+	v = json_object_get(g, "user");
+	if (!json_is_string(v) || strcmp(json_string_value(v), c->rq.user) != 0)
+		return IG_R_GRANT_USER_MISMATCH;
+	v = json_object_get(g, "uid");
+	if (!json_is_integer(v) || user_uid(c->rq.user, &uid) != 0 ||
+	    json_integer_value(v) != (json_int_t)uid)
+		return IG_R_GRANT_UID_MISMATCH;
+	v = json_object_get(g, "rhost");
+	if (!json_is_string(v) || c->rq.rhost == NULL ||
+	    strcmp(json_string_value(v), c->rq.rhost) != 0)
+		return IG_R_GRANT_RHOST_MISMATCH;
+	v = json_object_get(g, "expires");
+	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)c->env->now)
+		return IG_R_GRANT_EXPIRED;
+	return IG_R_OK;
+}
+
+/* Take the grant the PAM environment names (once), check it is ours. */
+static enum ig_reason consume_grant(struct call *c, int *mfa)
+{
+	enum ig_reason reason;
+	char why[512], *text = NULL;
+	json_t *g = NULL;
+	int dfd = -1;
 
 	*mfa = 0;
 	if (c->rq.grant == NULL || c->rq.grant[0] == '\0')
-		return "no_grant";
+		return IG_R_NO_GRANT;
 	if (!ig_proto_id_ok(c->rq.grant))
-		return "grant_malformed";
-	if ((r = ig_own_dir(c->cfg->session.grant_dir, 0700, &dfd, why, sizeof(why))) != 0) {
+		return IG_R_GRANT_MALFORMED;
+	if (ig_own_dir(c->cfg->session.grant_dir, 0700, &dfd, why, sizeof(why)) != 0) {
 		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: grant directory refused: %s", why);
-		return "grant_dir_unsafe";
+		return IG_R_GRANT_DIR_UNSAFE;
 	}
-	if (ig_bfmt(name, sizeof(name), "%s.json", c->rq.grant) != 0) {
-		reason = "grant_malformed";
+	reason = claim_grant(dfd, c->rq.grant, &text);
+	close(dfd);
+	if (reason != IG_R_OK)
 		goto out;
-	}
-	r = ig_read_file_at(dfd, name, 4096, 1, &text, NULL);
-	if (r == IG_ERR_NOTFOUND) {
-		reason = "grant_unknown_or_used";
-		goto out;
-	}
-	/* Whatever it holds, it is used now. */
-	(void)unlinkat(dfd, name, 0);
-	if (r != 0) {
-		reason = "grant_unreadable";
-		goto out;
-	}
 	g = json_loads(text, 0, NULL);
-	if (!json_is_object(g)) {
-		reason = "grant_malformed";
-		goto out;
-	}
-	v = json_object_get(g, "user");
-	if (!json_is_string(v) || strcmp(json_string_value(v), c->rq.user) != 0) {
-		reason = "grant_user_mismatch";
-		goto out;
-	}
-	v = json_object_get(g, "rhost");
-	if (!json_is_string(v) || c->rq.rhost == NULL ||
-	    strcmp(json_string_value(v), c->rq.rhost) != 0) {
-		reason = "grant_rhost_mismatch";
-		goto out;
-	}
-	v = json_object_get(g, "expires");
-	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)c->env->now) {
-		reason = "grant_expired";
-		goto out;
-	}
-	*mfa = json_is_true(json_object_get(g, "mfa"));
+	reason = json_is_object(g) ? grant_matches(c, g) : IG_R_GRANT_MALFORMED;
+	if (reason == IG_R_OK)
+		*mfa = json_is_true(json_object_get(g, "mfa"));
 out:
 	free(text);
 	json_decref(g);
-	if (dfd >= 0)
-		close(dfd);
 	return reason;
 }
 
 /*
  * The address and group checks shared by auth and account: a literal source
  * address inside the allow_from of a mapped group the user is in.  Returns
- * NULL when the user may log in from there, else the deny reason; *groups
- * is filled when the user exists (free it).
+ * IG_R_OK when the user may log in from there, else the deny reason;
+ * *groups is filled when the user exists (free it).
  */
-static const char *may_log_in(struct call *c, struct ig_user_groups *groups)
+static enum ig_reason may_log_in(struct call *c, struct ig_user_groups *groups)
 {
-	enum ig_login_verdict lv;
 	struct ig_addr src;
 	int r;
 
 	if (c->rq.rhost == NULL || c->rq.rhost[0] == '\0')
-		return "rhost_missing";
+		return IG_R_RHOST_MISSING;
 	if (ig_addr_parse(c->rq.rhost, &src) != 0)
-		return "rhost_not_an_address";
+		return IG_R_RHOST_NOT_AN_ADDRESS;
 	if ((r = ig_roles_user_groups(c->rq.user, groups)) != 0)
-		return r == IG_ERR_NOTFOUND ? "user_unknown" : "group_lookup_failed";
-	lv = ig_roles_login_allowed(c->cfg, groups, &src);
-	return lv == IG_LOGIN_OK ? NULL : ig_login_verdict_name(lv);
+		return r == IG_ERR_NOTFOUND ? IG_R_USER_UNKNOWN : IG_R_GROUP_LOOKUP_FAILED;
+	return ig_roles_login_allowed(c->cfg, groups, &src);
+}
+
+static void totp_params(const struct call *c, const struct ig_store *store,
+                        struct ig_totp_params *tp)
+{
+	tp->digits = c->cfg->totp.digits;
+	tp->step_seconds = c->cfg->totp.step_seconds;
+	tp->window = c->cfg->totp.window;
+	tp->max_failures = c->cfg->totp.max_failures;
+	tp->lockout_seconds = c->cfg->totp.lockout_seconds;
+	tp->lockout_max_seconds = c->cfg->totp.lockout_max_seconds;
+	tp->boot_time = ig_store_attempts_durable(store) ? 0 : c->env->boot_time;
+}
+
+/* The code against the user's record; audits a lockout's start.  IG_R_OK
+ * when it passed, else the deny reason (already audited when it is a
+ * failure the caller reports). */
+static enum ig_reason check_code(struct call *c, struct ig_store *store, json_t **extra)
+{
+	struct ig_totp_params tp;
+	struct ig_totp_outcome oc;
+	int r;
+
+	totp_params(c, store, &tp);
+	if (c->env->boot_time < 0 && !ig_store_attempts_durable(store)) {
+		syslog(LOG_AUTHPRIV | LOG_ERR,
+		       "iamgate: cannot tell when this host booted (CLOCK_BOOTTIME); TOTP refused");
+		return IG_R_BOOT_TIME_UNKNOWN;
+	}
+	r = ig_totp_verify(store, c->rq.user, c->rq.code ? c->rq.code : "", c->env->now,
+	                   c->rq.rhost, &tp, &oc);
+	if (r != 0) {
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: TOTP state for user %s unusable: %s",
+		       c->rq.user, ig_strerror(r));
+		return r == IG_ERR_UNSAFE ? IG_R_STATE_FILE_UNSAFE : IG_R_STATE_UNAVAILABLE;
+	}
+	if (oc.lockout_started) {
+		json_t *x = json_pack("{s:I, s:I, s:I, s:I}", "failures", (json_int_t)oc.failures,
+		                      "locked_until", (json_int_t)oc.locked_until, "lockouts",
+		                      (json_int_t)oc.lockouts, "lockout_seconds",
+		                      (json_int_t)(oc.locked_until - c->env->now));
+		(void)audit(c, "lockout", "deny", IG_R_TOO_MANY_FAILURES, x);
+		json_decref(x);
+	}
+	if (oc.result != IG_TOTP_OK)
+		*extra = json_pack("{s:I}", "failures", (json_int_t)oc.failures);
+	return ig_totp_result_reason(oc.result);
 }
 
 static void do_auth(struct call *c)
 {
 	struct ig_user_groups groups = {0};
-	struct ig_totp_params tp;
-	struct ig_totp_outcome oc;
+	struct ig_store *store = NULL;
 	char id[IG_ID_HEX_LEN + 1], why[512];
-	const char *deny;
-	int dfd = -1, r;
+	enum ig_reason reason;
+	json_t *extra = NULL;
 
-	if ((deny = may_log_in(c, &groups)) != NULL) {
-		decide(c, 0, deny, NULL);
-		goto out;
+	if ((reason = may_log_in(c, &groups)) != IG_R_OK)
+		goto deny;
+	if (ig_store_open(c->cfg, &store, why, sizeof(why)) != 0) {
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: TOTP state store refused: %s", why);
+		reason = IG_R_STATE_DIR_UNSAFE;
+		goto deny;
 	}
-	if ((r = ig_own_dir(c->cfg->totp.state_dir, 0700, &dfd, why, sizeof(why))) != 0) {
-		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: TOTP state directory refused: %s", why);
-		decide(c, 0, "state_dir_unsafe", NULL);
-		goto out;
+	if ((reason = check_code(c, store, &extra)) != IG_R_OK)
+		goto deny;
+	if (write_grant(c, id) != 0) {
+		reason = IG_R_GRANT_UNAVAILABLE;
+		goto deny;
 	}
-	tp.digits = c->cfg->totp.digits;
-	tp.step_seconds = c->cfg->totp.step_seconds;
-	tp.window = c->cfg->totp.window;
-	tp.max_failures = c->cfg->totp.max_failures;
-	tp.lockout_seconds = c->cfg->totp.lockout_seconds;
-	tp.boot_time = c->env->boot_time;
-	if (tp.boot_time < 0) {
-		syslog(LOG_AUTHPRIV | LOG_ERR,
-		       "iamgate: cannot tell when this host booted (CLOCK_BOOTTIME); TOTP refused");
-		decide(c, 0, "boot_time_unknown", NULL);
-		goto out;
-	}
-	r = ig_totp_verify(dfd, c->rq.user, c->rq.code ? c->rq.code : "", c->env->now, c->rq.rhost,
-	                   &tp, &oc);
-	if (r != 0) {
-		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: TOTP state for user %s unusable: %s",
-		       c->rq.user, ig_strerror(r));
-		decide(c, 0, r == IG_ERR_UNSAFE ? "state_file_unsafe" : "state_unavailable", NULL);
-		goto out;
-	}
-	if (oc.lockout_started) {
-		json_t *x = json_pack("{s:I, s:I}", "failures", (json_int_t)oc.failures,
-		                      "locked_until", (json_int_t)oc.locked_until);
-		(void)audit(c, "lockout", "deny", "too_many_failures", x);
-		json_decref(x);
-	}
-	if (oc.result != IG_TOTP_OK) {
-		json_t *x = json_pack("{s:I}", "failures", (json_int_t)oc.failures);
-		decide(c, 0, ig_totp_result_name(oc.result), x);
-		json_decref(x);
-		goto out;
-	}
-	if ((r = write_grant(c, id)) != 0) {
-		decide(c, 0, "grant_unavailable", NULL);
-		goto out;
-	}
-	decide(c, 1, "ok", NULL);
+	decide(c, 1, IG_R_OK, NULL);
 	if (strcmp(json_string_value(json_object_get(c->reply, "result")), IG_RESULT_SUCCESS) == 0)
 		(void)json_object_set_new(c->reply, "grant", json_string(id));
 	else
 		drop_grant(c, id);
+	goto out;
+deny:
+	decide(c, 0, reason, extra);
 out:
-	if (dfd >= 0)
-		close(dfd);
+	json_decref(extra);
+	ig_store_close(store);
 	ig_roles_user_groups_free(&groups);
 }
 
 static void do_account(struct call *c)
 {
 	struct ig_user_groups groups = {0};
-	const char *why = may_log_in(c, &groups);
+	enum ig_reason why = may_log_in(c, &groups);
 
-	decide(c, why == NULL, why ? why : "ok", NULL);
+	decide(c, why == IG_R_OK, why, NULL);
 	ig_roles_user_groups_free(&groups);
 }
 
@@ -338,7 +388,7 @@ static struct ig_session_ctx session_ctx(const struct call *c)
 static void do_open_session(struct call *c)
 {
 	struct ig_session_ctx sc = session_ctx(c);
-	const char *reason;
+	enum ig_reason reason;
 	int mfa = 0;
 
 	if (c->env->handoff != NULL || c->env->issue == NULL) {
@@ -349,14 +399,14 @@ static void do_open_session(struct call *c)
 		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: credential issuer unavailable (%s)",
 		       ig_strerror(r));
 		(void)consume_grant(c, &mfa);
-		decide(c, 0, "issuer_unavailable", NULL);
+		decide(c, 0, IG_R_ISSUER_UNAVAILABLE, NULL);
 		return;
 	}
 	reason = consume_grant(c, &mfa);
-	if (strcmp(reason, "ok") != 0) {
+	if (reason != IG_R_OK) {
 		/* No grant from this transaction's auth: issue nothing, say so. */
 		if (audit(c, "open_session", "deny", reason, NULL) != 0) {
-			set_result(c, IG_RESULT_SESSION_ERR, "audit_unavailable");
+			set_result(c, IG_RESULT_SESSION_ERR, IG_R_AUDIT_UNAVAILABLE);
 			return;
 		}
 		add_message(c, "iamgate: no AWS credentials were issued for this session.");
@@ -392,7 +442,7 @@ static void config_refused(struct call *c, const char *err)
 		if (*p)
 			p++;
 	}
-	set_result(c, deny_result(c->rq.phase), "config_refused");
+	set_result(c, deny_result(c->rq.phase_id), IG_R_CONFIG_REFUSED);
 	/* Best effort: the refusal also goes to the audit log the (trusted)
 	 * file names; the login is denied whatever happens here. */
 	if (ig_config_audit_path(c->rq.config, apath, sizeof(apath)) == 0) {
@@ -409,7 +459,7 @@ static void config_refused(struct call *c, const char *err)
 		c->aopts.host = c->env->host;
 		if (!ig_name_is_safe(c->rq.user))
 			c->rq.user = NULL;
-		(void)audit(c, c->rq.phase, "deny", "config_refused", x);
+		(void)audit(c, c->rq.phase, "deny", IG_R_CONFIG_REFUSED, x);
 		json_decref(x);
 	}
 }
@@ -446,11 +496,11 @@ json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
 	char err[4096];
 	int r, owned = 0;
 
-	c.reply = make_reply(IG_RESULT_SYSTEM_ERR, "internal_error");
+	c.reply = make_reply(IG_RESULT_SYSTEM_ERR, IG_R_INTERNAL_ERROR);
 	if (c.reply == NULL)
 		return NULL;
 	if (ig_proto_parse_request(request, &c.rq) != 0 || c.rq.config[0] != '/') {
-		set_result(&c, IG_RESULT_SYSTEM_ERR, "bad_request");
+		set_result(&c, IG_RESULT_SYSTEM_ERR, IG_R_BAD_REQUEST);
 		return c.reply;
 	}
 	r = get_config(&c, err, sizeof(err), &owned);
@@ -466,19 +516,17 @@ json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
 		/* Cannot be a file name, an STS name or a log token: refuse, never
 		 * mangle; the raw bytes stay out of the log. */
 		c.rq.user = NULL;
-		decide(&c, 0, "user_name_unsafe", NULL);
-		if (strcmp(c.rq.phase, "close_session") == 0)
-			set_result(&c, IG_RESULT_SESSION_ERR, "user_name_unsafe");
+		decide(&c, 0, IG_R_USER_NAME_UNSAFE, NULL);
+		if (c.rq.phase_id == IG_PHASE_CLOSE_SESSION)
+			set_result(&c, IG_RESULT_SESSION_ERR, IG_R_USER_NAME_UNSAFE);
 		goto out;
 	}
-	if (strcmp(c.rq.phase, "auth") == 0)
-		do_auth(&c);
-	else if (strcmp(c.rq.phase, "account") == 0)
-		do_account(&c);
-	else if (strcmp(c.rq.phase, "open_session") == 0)
-		do_open_session(&c);
-	else
-		do_close_session(&c);
+	switch (c.rq.phase_id) {
+	case IG_PHASE_AUTH: do_auth(&c); break;
+	case IG_PHASE_ACCOUNT: do_account(&c); break;
+	case IG_PHASE_OPEN_SESSION: do_open_session(&c); break;
+	default: do_close_session(&c); break;
+	}
 out:
 	if (owned)
 		ig_config_free(c.cfg);

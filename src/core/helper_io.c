@@ -16,6 +16,25 @@ void ig_wiping_free(void *p)
 	}
 }
 
+void *ig_wiping_realloc(void *p, size_t n)
+{
+	size_t old;
+	void *np;
+
+	if (p == NULL)
+		return malloc(n);
+	if (n == 0) {
+		ig_wiping_free(p);
+		return NULL;
+	}
+	old = malloc_usable_size(p);
+	if ((np = malloc(n)) == NULL)
+		return NULL; /* p stays, as realloc leaves it */
+	memcpy(np, p, old < n ? old : n);
+	ig_wiping_free(p);
+	return np;
+}
+
 int ig_read_request(int fd, char *buf, size_t cap, size_t *len)
 {
 	size_t got = 0;

@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	alarm(HELPER_ALARM_SECONDS);
 	json_set_alloc_funcs(malloc, ig_wiping_free);
 	/* libxml2 holds copies of STS replies (which carry credentials). */
-	xmlMemSetup(ig_wiping_free, malloc, realloc, strdup);
+	xmlMemSetup(ig_wiping_free, malloc, ig_wiping_realloc, strdup);
 	/* An unreadable or oversize request, or one for another phase, is no
 	 * request: the same bad_request reply as for malformed JSON. */
 	req = ig_read_request(STDIN_FILENO, buf, sizeof(buf), &len) == 0

@@ -188,9 +188,7 @@ static int load_base(const struct ig_session_ctx *sc, json_t *reply, struct ig_a
 	int cfd = -1, r;
 	time_t now = sc->now;
 
-	cc.source = cfg->aws.source == IG_CREDS_FILE  ? IG_CREDS_SRC_FILE
-	            : cfg->aws.source == IG_CREDS_ENV ? IG_CREDS_SRC_ENV
-	                                              : IG_CREDS_SRC_IMDS;
+	cc.source = cfg->aws.source == IG_CREDS_FILE ? IG_CREDS_SRC_FILE : IG_CREDS_SRC_IMDS;
 	cc.file = cfg->aws.creds_file;
 	cc.profile = cfg->aws.profile;
 	cc.imds_endpoint = cfg->aws.imds_endpoint;
@@ -260,7 +258,7 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 		}
 		x = json_pack("{s:s, s:s, s:b}", "role", dec[i].role->name, "arn", dec[i].role->arn,
 		              "pii", dec[i].role->pii);
-		r = ig_session_audit(sc, "issue", "deny", dec[i].reason, x);
+		r = ig_session_audit(sc, "issue", "deny", ig_reason_name(dec[i].reason), x);
 		json_decref(x);
 		if (r != 0) {
 			reason = "audit_unavailable";

@@ -386,7 +386,9 @@ out:
 static int run_helper(pam_handle_t *pamh, const struct opts *o, int timeout, const char *request,
                       json_t **reply)
 {
-	static char buf[IG_PROTO_MAX_REPLY + 1];
+	/* Per call: a PAM application may run transactions in several threads. */
+	const size_t cap = IG_PROTO_MAX_REPLY + 1;
+	char *buf = malloc(cap);
 	struct sigaction sa_dfl, sa_old;
 	struct timespec deadline;
 	int in[2] = {-1, -1}, out[2] = {-1, -1};
@@ -395,8 +397,12 @@ static int run_helper(pam_handle_t *pamh, const struct opts *o, int timeout, con
 	int status = 0, rc = -1, killed = 0, r;
 
 	*reply = NULL;
+	if (buf == NULL) {
+		pam_syslog(pamh, LOG_ERR, "out of memory; failing closed");
+		return -1;
+	}
 	if (o->socket != NULL) {
-		r = ask_socket(pamh, o, timeout, request, buf, sizeof(buf), &got, reply);
+		r = ask_socket(pamh, o, timeout, request, buf, cap, &got, reply);
 		if (r <= 0) {
 			rc = r;
 			goto out;
@@ -429,7 +435,7 @@ static int run_helper(pam_handle_t *pamh, const struct opts *o, int timeout, con
 
 	/* Write the request (it may hold the code: written once, then wiped by
 	 * the caller), then read the reply until EOF, both within the limit. */
-	r = exchange(&in[1], out[0], request, &deadline, buf, sizeof(buf), &got);
+	r = exchange(&in[1], out[0], request, &deadline, buf, cap, &got);
 	if (r == 0 || r == -3)
 		goto wait; /* -3: it closed its stdin; how it ended is logged below */
 	if (r == -2)
@@ -487,11 +493,11 @@ wait:
 restore:
 	sigaction(SIGCHLD, &sa_old, NULL);
 out:
-	/* Only what this call wrote (the reply and its NUL: it can hold a
-	 * grant id); the rest is still zero, as every call leaves it.  Wiping
-	 * all 64 KiB touched 16 fresh pages of a module sshd loads anew for
-	 * each login: 0.2 ms of page faults on a small VM. */
-	explicit_bzero(buf, got < sizeof(buf) ? got + 1 : sizeof(buf));
+	/* What this call wrote (the reply and its NUL: it can hold a grant
+	 * id); the rest of the block was never touched, and touching it would
+	 * fault in pages for nothing. */
+	explicit_bzero(buf, got < cap ? got + 1 : cap);
+	free(buf);
 	for (int i = 0; i < 2; i++) {
 		if (in[i] >= 0)
 			close(in[i]);

@@ -34,7 +34,7 @@
  * so before every transaction, outside the timed region, the driver resets
  * the module's state (--reset): pam_oath's usersfile and google
  * authenticator's secret file are rewritten, iamgate's user is re-enrolled
- * with the same secret through libiamgate (ig_totp_enroll, force).  The
+ * with the same secret through libiamgate (ig_store_enroll, force).  The
  * code typed is computed in-process from --secret for the current time.
  * For `logins` each client has its own user and types the codes of
  * successive time steps (see logins_round); the users are re-enrolled
@@ -82,6 +82,7 @@
 #include <liboath/oath.h>
 #include <security/pam_appl.h>
 
+#include "iamgate/store.h"
 #include "iamgate/totp.h"
 #include "iamgate/util.h"
 
@@ -206,7 +207,7 @@ static void write_file(const char *path, const char *text, long owner)
 	if (owner >= 0 && fchown(fd, (uid_t)owner, (gid_t)-1) != 0)
 		die("chown");
 	/* On disk before the timed login, as a state file written at the last
-	 * login long ago is (and as ig_totp_enroll leaves pam_iamgate's): the
+	 * login long ago is (and as ig_store_enroll leaves pam_iamgate's): the
 	 * module's replace then frees allocated blocks, which costs what it
 	 * costs here: on ext4 mounted with discard and no journal, a
 	 * synchronous discard. */
@@ -236,12 +237,13 @@ static void reset_state(const struct opts *o, const char *user)
 			die("GA file");
 		write_file(o->state, text, o->owner);
 	} else if (strcmp(o->reset, "iamgate") == 0) {
-		int dfd = open(o->state, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct ig_store *st = NULL;
+		char why[512];
 
-		if (dfd < 0 ||
-		    ig_totp_enroll(dfd, user, g_secret, g_secret_len, time(NULL), 1) != 0)
+		if (ig_store_file_open(o->state, 30, &st, why, sizeof(why)) != 0 ||
+		    ig_store_enroll(st, user, g_secret, g_secret_len, time(NULL), 1) != 0)
 			die("cannot re-enroll the iamgate user");
-		close(dfd);
+		ig_store_close(st);
 	} else {
 		die("unknown --reset");
 	}

@@ -49,11 +49,11 @@ for h in "$@"; do HELPERS+=("$(cd "$(dirname "$h")" && pwd)/$(basename "$h")"); 
 mkdir -p "$BUILD/bench"
 DRV=$BUILD/bench/pam_driver
 PKGS="jansson liboath libcurl libxml-2.0 libcrypto libqrencode"
-if [ ! -x "$DRV" ] || [ "$ROOT/tests/bench/pam_driver.c" -nt "$DRV" ] || [ "$BUILD/libiamgate.a" -nt "$DRV" ]; then
+if [ ! -x "$DRV" ] || [ "$ROOT/tests/bench/pam_driver.c" -nt "$DRV" ] || [ "$BUILD/libiamgate-core.a" -nt "$DRV" ]; then
 	# shellcheck disable=SC2046
 	gcc -std=c11 -O2 -g -D_GNU_SOURCE -I"$ROOT/include" -Wall -Wextra -Werror \
 		$(pkg-config --cflags $PKGS) -o "$DRV" "$ROOT/tests/bench/pam_driver.c" \
-		"$BUILD/libiamgate.a" $(pkg-config --libs $PKGS) -lpam || exit 1
+		"$BUILD/libiamgate-aws.a" "$BUILD/libiamgate-core.a" "$BUILD/libiamgate-base.a" $(pkg-config --libs $PKGS) -lpam || exit 1
 fi
 
 W=$(mktemp -d "$BUILD/bench/prof.XXXXXX")

@@ -53,7 +53,7 @@ die() {
 	exit 1
 }
 [ "$(id -u)" -eq 0 ] || die "run as root (it creates users and root-owned state)"
-for f in pam_iamgate.so iamgate-helper iamgate libiamgate.a; do
+for f in pam_iamgate.so iamgate-helper iamgate libiamgate-aws.a libiamgate-core.a libiamgate-base.a; do
 	[ -e "$BUILD/$f" ] || die "$BUILD/$f missing: make all first"
 done
 PAMWRAP=$(ls /usr/lib/*/libpam_wrapper.so 2>/dev/null | head -1)
@@ -86,7 +86,7 @@ PKGS="jansson liboath libcurl libxml-2.0 libcrypto libqrencode"
 CFLAGS="-std=c11 -O2 -g -D_GNU_SOURCE -I$ROOT/include -Wall -Wextra -Werror -Wshadow \
 -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes -Wvla -fstack-protector-strong \
 -D_FORTIFY_SOURCE=2 $(pkg-config --cflags $PKGS)"
-LIBS="$BUILD/libiamgate.a $(pkg-config --libs $PKGS)"
+LIBS="$BUILD/libiamgate-aws.a $BUILD/libiamgate-core.a $BUILD/libiamgate-base.a $(pkg-config --libs $PKGS)"
 for b in pam_driver cidr_bench audit_bench io_floor; do
 	# shellcheck disable=SC2086
 	gcc $CFLAGS -o "$OUTDIR/$b" "$ROOT/tests/bench/$b.c" $LIBS -lpam ||

@@ -155,6 +155,7 @@ e2e_config() {
 	cat >"$CONFIG" <<JSON
 {
   "pii_group": "$E2E_PII_GROUP",
+  "pii_allow_local": true,
   "allowlists": {
     "office": ["127.0.0.1/32", "127.0.0.3/32"],
     "pii-fixed": ["127.0.0.3/32"]

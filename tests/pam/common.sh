@@ -44,6 +44,7 @@ write_config() {
 {
   ${1:-}
   "pii_group": "${P}pii",
+  "pii_allow_local": ${PII_ALLOW_LOCAL:-true},
   "allowlists": {
     "office": ["127.0.0.0/8", "::1/128", "2001:db8:10::/48"],
     "pii-fixed": ["127.0.0.7/32"]
@@ -56,8 +57,8 @@ write_config() {
     "app-readonly": { "arn": "arn:aws:iam::111122223333:role/bastion-app-readonly" },
     "rds-snapshot": { "arn": "arn:aws:iam::111122223333:role/bastion-pii-rds-snapshot", "pii": true }
   },
-  "totp": { "state_dir": "$T/state", "digits": 6, "step_seconds": 30, "window": 1,
-            "max_failures": ${MAX_FAILURES:-3}, "lockout_seconds": 900 },
+  "totp": { "state_dir": "$T/state", "digits": 6, "step_seconds": ${STEP_SECONDS:-30}, "window": 1,
+            "max_failures": ${MAX_FAILURES:-3}, "lockout_seconds": ${LOCKOUT_SECONDS:-900} },
   "audit": { "path": "$AUDIT", "syslog": false },
   "session": { "dir": "$T/run/sessions", "grant_dir": "$T/run/grants" ${SESSION_EXTRA:-} }
   ${AWS_SECTION:-}

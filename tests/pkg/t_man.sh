@@ -58,7 +58,7 @@ m=$(missing "$json5" "900 to 3600; default 900" "6 to 8; default 6" "15 to 300; 
 	"5 to 600; default 120" "1 to 60; default 5" /var/lib/iamgate/totp \
 	/var/log/iamgate/audit.jsonl /run/iamgate/sessions /run/iamgate/grants /run/iamgate/cache \
 	/etc/iamgate/aws-credentials http://169.254.169.254 '"continue"' '"deny"' '"imds"' \
-	'"file"' '"env"' "THE PII RULE" pii_not_member pii_source_not_fixed pii_no_mfa)
+	'"file"' "THE PII RULE" pii_not_member pii_source_not_fixed pii_no_mfa)
 if [ -z "$m" ]; then t_ok "iamgate.json(5) gives the defaults, ranges and the PII rule"; else t_fail "iamgate.json(5) lacks:$m"; fi
 gone=""
 for v in "900, 3600, 900" "6, 8, 6" "15, 300, 30" "0, 10, 1" "1, 100, 5" "1, 86400 \* 7, 900" "5, 600, 120" "1, 60, 5"; do
@@ -103,7 +103,7 @@ m=$(missing "$pam8" $hopts --serve --workers --config "THE LONG-LIVED HELPER" \
 	"systemctl enable --now iamgate-helper" ENOENT ECONNREFUSED SO_PEERCRED "fails closed" \
 	"1 to 64, default 4" /lib/systemd/system/iamgate-helper.service)
 if [ -z "$m" ]; then
-	t_ok "pam_iamgate(8) documents socket=, iamgate-helper --serve ($(wc -w <<<"$hopts") options in prog_helper.c) and its service"
+	t_ok "pam_iamgate(8) documents socket=, iamgate-helper --serve ($(wc -w <<<"$hopts") options in src/helper/main.c) and its service"
 else
 	t_fail "pam_iamgate(8) lacks:$m"
 fi
@@ -138,5 +138,32 @@ if [ -z "$m" ]; then t_ok "pam_iamgate(8) says which applications honour a refus
 # The cross-reference checker must notice a missing key.
 m=$(missing "$json5" no_such_key_xyz)
 if [ -n "$m" ]; then t_ok "the documentation check detects an undocumented key"; else t_fail "documentation check is blind"; fi
+
+# --- iamgate(8): AUDIT REASONS is exactly the reasons in reason.h ---------
+code_reasons=$(grep -oE '^[[:space:]]*X\([A-Z0-9_]+, "[a-z0-9_]+"\)' include/iamgate/reason.h |
+	grep -oE '"[a-z0-9_]+"' | tr -d '"' | sort)
+man_reasons=$(awk '/^\.SH "AUDIT REASONS"/{on=1; next} /^\.SH/{on=0} on && prev==".TP" && /^\.B /{print $2} {prev=$0}' \
+	"$MAN/iamgate.8" | sort)
+n=$(printf '%s\n' "$code_reasons" | grep -c .)
+undocumented=$(comm -23 <(printf '%s\n' "$code_reasons") <(printf '%s\n' "$man_reasons") | tr '\n' ' ')
+stale=$(comm -13 <(printf '%s\n' "$code_reasons") <(printf '%s\n' "$man_reasons") | tr '\n' ' ')
+if [ "$n" -ge 80 ] && [ -z "$undocumented" ]; then
+	t_ok "every one of the $n reasons in include/iamgate/reason.h is in iamgate(8) AUDIT REASONS"
+else
+	t_fail "reasons missing from iamgate(8) AUDIT REASONS (found $n in reason.h): $undocumented"
+fi
+if [ -z "$stale" ]; then
+	t_ok "iamgate(8) AUDIT REASONS names no reason the code does not have"
+else
+	t_fail "iamgate(8) AUDIT REASONS names reasons reason.h does not have: $stale"
+fi
+# The check must notice a missing entry: drop one from a copy.
+grep -v '^\.B grant_uid_mismatch$' "$MAN/iamgate.8" >"$tmp/less.8"
+if awk '/^\.SH "AUDIT REASONS"/{on=1; next} /^\.SH/{on=0} on && prev==".TP" && /^\.B /{print $2} {prev=$0}' \
+	"$tmp/less.8" | grep -qx grant_uid_mismatch; then
+	t_fail "the reason check does not notice a missing entry"
+else
+	t_ok "the reason check notices a missing entry"
+fi
 
 t_done

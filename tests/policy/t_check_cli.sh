@@ -5,7 +5,18 @@ source "$(dirname "$0")/../lib.sh"
 CLI=$BUILD/iamgate
 T=$(mktemp -d "$BUILD/t-check.XXXXXX")
 chmod 0755 "$T"
-trap 'rm -rf "$T"' EXIT
+# The loader resolves every configured group to its gid on this host: the
+# example's groups exist for the length of the suite (those this suite
+# creates are removed again).
+MADE_GROUPS=()
+for g in $(jq -r '.groups | keys[] | select(startswith("#") | not)' "$ROOT/config/iamgate.json"); do
+	getent group "$g" >/dev/null || { groupadd "$g" && MADE_GROUPS+=("$g"); }
+done
+cleanup() {
+	for g in "${MADE_GROUPS[@]}"; do groupdel "$g" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
 cp "$ROOT/config/iamgate.json" "$T/iamgate.json"
 chmod 0600 "$T/iamgate.json"
 cp -r "$ROOT/config/iam" "$T/iam"

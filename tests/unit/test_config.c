@@ -251,6 +251,15 @@ static void test_aws_section(void **state)
 	             "\"aws\": {\"region\": \"eu-west-1\", \"credentials\": {\"source\": "
 	             "\"vault\"}},\n  \"audit\":",
 	             "not a credential source", "source");
+	/* The helper's environment is empty: "env" could never give anything. */
+	refused_repl("\"audit\":",
+	             "\"aws\": {\"region\": \"eu-west-1\", \"credentials\": {\"source\": "
+	             "\"env\"}},\n  \"audit\":",
+	             "\"env\" cannot work: the helper runs with an empty environment", "source");
+	/* A lockout cap shorter than the first lockout. */
+	refused_repl("\"lockout_seconds\": 900",
+	             "\"lockout_seconds\": 900, \"lockout_max_seconds\": 60",
+	             "lockout_max_seconds (60) is shorter than lockout_seconds (900)", "totp");
 }
 
 /* The metadata lockdown's probe uid: nobody unless set; never root. */
@@ -363,27 +372,46 @@ static int fteardown(void **state)
 	return rmdir(dir);
 }
 
+/*
+ * base as a file the loader accepts on any host: its groups renamed to ones
+ * every Debian system has (the loader resolves each to its gid).
+ */
+static char on_disk[4096];
+
+static const char *disk_base(void)
+{
+	char *a = replace(base, "\"devs\": {", "\"daemon\": {");
+	char *b = replace(a, "\"pii_group\": \"pii\"", "\"pii_group\": \"adm\"");
+	char *c = replace(b, "\"pii\": { \"allow_from\"", "\"adm\": { \"allow_from\"");
+
+	assert_int_equal(ig_bfmt(on_disk, sizeof(on_disk), "%s", c), 0);
+	free(a);
+	free(b);
+	free(c);
+	return on_disk;
+}
+
 static void test_file_checks(void **state)
 {
 	struct ig_config *cfg = NULL;
 	char link[4300];
 	(void)state;
-	write_file(file, base, 0600);
+	write_file(file, disk_base(), 0600);
 	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), 0);
 	ig_config_free(cfg);
 	cfg = NULL;
-	write_file(file, base, 0644);
+	write_file(file, disk_base(), 0644);
 	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), 0);
 	ig_config_free(cfg);
 	cfg = NULL;
 	/* Group- or world-writable: refused with the fix. */
-	write_file(file, base, 0664);
+	write_file(file, disk_base(), 0664);
 	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
 	assert_non_null(strstr(err, "chmod"));
-	write_file(file, base, 0602);
+	write_file(file, disk_base(), 0602);
 	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
 	/* Not root-owned. */
-	write_file(file, base, 0600);
+	write_file(file, disk_base(), 0600);
 	assert_int_equal(chown(file, 1, 1), 0);
 	assert_int_equal(ig_config_load(file, &cfg, err, sizeof(err)), IG_ERR_CONFIG);
 	assert_non_null(strstr(err, "not root"));
@@ -461,9 +489,9 @@ static void test_unchanged(void **state)
 	ipath(b, sizeof(b), "b.json");
 	ipath(c, sizeof(c), "c.json");
 	ipath(ctmp, sizeof(ctmp), "c.tmp");
-	write_file(a, base, 0600);
-	write_file(b, base, 0600);
-	write_file(c, base, 0600);
+	write_file(a, disk_base(), 0600);
+	write_file(b, disk_base(), 0600);
+	write_file(c, disk_base(), 0600);
 	/* Just written: the load may not vouch for the file's timestamps. */
 	cfg = load_ok(a);
 	assert_int_equal(cfg->file.valid, 0);
@@ -510,7 +538,7 @@ static void test_unchanged(void **state)
 	/* Rewritten in place, same size, mtime put back: ctime tells. */
 	assert_int_equal(stat(b, &before), 0);
 	{
-		char *t = replace(base, "203.0.113.7/32", "203.0.113.8/32");
+		char *t = replace(disk_base(), "203.0.113.7/32", "203.0.113.8/32");
 		write_file(b, t, 0600);
 		free(t);
 	}
@@ -524,7 +552,7 @@ static void test_unchanged(void **state)
 
 	/* Replaced by rename with the same bytes and mtime: the inode tells. */
 	assert_int_equal(stat(c, &before), 0);
-	write_file(ctmp, base, 0600);
+	write_file(ctmp, disk_base(), 0600);
 	set_mtime(ctmp, &before);
 	assert_int_equal(rename(ctmp, c), 0);
 	assert_int_equal(ig_config_unchanged(cc, c), 0);

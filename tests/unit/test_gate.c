@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +22,7 @@
 #include <jansson.h>
 
 #include "iamgate/gate.h"
+#include "iamgate/store.h"
 #include "iamgate/totp.h"
 
 #include "settle_fixture.h"
@@ -27,7 +30,7 @@
 
 static char dir[4096], cfgpath[4200], state[4200], auditp[4200], grants[4200];
 static const uint8_t secret[] = "12345678901234567890";
-static const struct ig_totp_params tp = {6, 30, 1, 5, 900, 0};
+static const struct ig_totp_params tp = {6, 30, 1, 5, 900, 86400, 0};
 static time_t now = 2000000000;
 
 static void write_text(const char *path, const char *text, mode_t mode)
@@ -59,7 +62,8 @@ static void write_config(const char *extra)
 
 static int setup(void **st)
 {
-	int dfd;
+	struct ig_store *store = NULL;
+	char why[512];
 	(void)st;
 	if (ig_bfmt(dir, sizeof(dir), "%s/build/t-gate.XXXXXX", IG_SOURCE_DIR) != 0 ||
 	    mkdtemp(dir) == NULL || chmod(dir, 0755) != 0)
@@ -72,10 +76,10 @@ static int setup(void **st)
 	if (mkdir(state, 0700) != 0)
 		return -1;
 	write_config(NULL);
-	dfd = open(state, O_RDONLY | O_DIRECTORY);
-	if (dfd < 0 || ig_totp_enroll(dfd, "root", secret, 20, now, 1) != 0)
+	if (ig_store_file_open(state, 30, &store, why, sizeof(why)) != 0 ||
+	    ig_store_enroll(store, "root", secret, 20, now, 1) != 0)
 		return -1;
-	close(dfd);
+	ig_store_close(store);
 	return 0;
 }
 
@@ -397,6 +401,110 @@ static void test_grant_checks(void **st)
 	json_decref(rep2);
 }
 
+/* The grant's issue hook for the race: counts in a shared page. */
+static volatile int *issued_count;
+
+static void count_issue(const struct ig_session_ctx *sc, json_t *reply)
+{
+	(void)sc;
+	__atomic_add_fetch(issued_count, 1, __ATOMIC_SEQ_CST);
+	(void)json_object_set_new(reply, "result", json_string("success"));
+	(void)json_object_set_new(reply, "reason", json_string("ok"));
+}
+
+/* One racer: wait at the gate, then ask for the session with grant. */
+static void race_child(int gate[2], const char *grant)
+{
+	struct ig_gate_env env = {.now = now, .host = "bastion-test", .issue = count_issue};
+	json_t *rq = req("open_session", "root", "127.0.0.1", NULL, grant);
+	char b;
+
+	close(gate[1]);
+	if (read(gate[0], &b, 1) < 0)
+		_exit(1);
+	json_decref(ig_gate_handle(rq, &env));
+	_exit(0);
+}
+
+/* Many open_sessions race for one grant: exactly one claims it, every
+ * round (the claim is a rename only one caller can make). */
+static void test_grant_claimed_exactly_once(void **st)
+{
+	enum { ROUNDS = 40, N = 6 };
+	int extra = 0, missed = 0;
+
+	(void)st;
+	issued_count =
+	        mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(issued_count != MAP_FAILED);
+	for (int round = 0; round < ROUNDS; round++) {
+		char code[9], grant[65];
+		pid_t pids[N];
+		int gate[2];
+		json_t *rep;
+
+		now += 30;
+		code_now(code);
+		rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+		expect(rep, "success", "ok");
+		memcpy(grant, json_string_value(json_object_get(rep, "grant")), 65);
+		json_decref(rep);
+		*issued_count = 0;
+		assert_int_equal(pipe(gate), 0);
+		for (int i = 0; i < N; i++) {
+			pids[i] = fork();
+			assert_true(pids[i] >= 0);
+			if (pids[i] == 0)
+				race_child(gate, grant);
+		}
+		close(gate[0]);
+		usleep(20000);
+		close(gate[1]); /* everyone ready: go, all at once */
+		for (int i = 0; i < N; i++)
+			assert_int_equal(waitpid(pids[i], NULL, 0), pids[i]);
+		extra += *issued_count - 1;
+		missed += *issued_count == 0;
+	}
+	assert_int_equal(extra, 0);
+	assert_int_equal(missed, 0);
+	munmap((void *)issued_count, sizeof(int));
+}
+
+/* A grant names the uid the user had at auth: the same name with another
+ * uid at open_session (the account re-created) is not the same user. */
+static void test_grant_bound_to_uid(void **st)
+{
+	char code[9], gpath[4300], *text = NULL, *p;
+	json_t *rep;
+	size_t len = 0;
+	int fd;
+
+	(void)st;
+	now += 30;
+	code_now(code);
+	rep = run(req("auth", "root", "127.0.0.1", code, NULL));
+	expect(rep, "success", "ok");
+	assert_int_equal(ig_bfmt(gpath, sizeof(gpath), "%s/%s.json", grants,
+	                         json_string_value(json_object_get(rep, "grant"))),
+	                 0);
+	fd = open(gpath, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(ig_read_fd(fd, 4096, &text, &len), 0);
+	close(fd);
+	assert_non_null(p = strstr(text, "\"uid\":0,"));
+	p[6] = '7'; /* uid 7 */
+	write_text(gpath, text, 0600);
+	free(text);
+	{
+		json_t *rep2 = run(req("open_session", "root", "127.0.0.1", NULL,
+		                       json_string_value(json_object_get(rep, "grant"))));
+		expect(rep2, "success", "grant_uid_mismatch");
+		audited("open_session", "deny", "grant_uid_mismatch");
+		json_decref(rep2);
+	}
+	json_decref(rep);
+}
+
 static void test_config_refused_denies(void **st)
 {
 	char code[9];
@@ -592,6 +700,8 @@ int main(void)
 	        cmocka_unit_test(test_bad_requests),
 	        cmocka_unit_test(test_account),
 	        cmocka_unit_test(test_grant_checks),
+	        cmocka_unit_test(test_grant_claimed_exactly_once),
+	        cmocka_unit_test(test_grant_bound_to_uid),
 	        cmocka_unit_test(test_config_refused_denies),
 	        cmocka_unit_test(test_audit_unwritable_denies),
 	        cmocka_unit_test(test_config_cache),
