@@ -36,9 +36,9 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: iamgate COMMAND [options]\n"
 	        "\n"
-	        "  check  [--config PATH] [--policies DIR] [--json] [--no-probe]\n"
+	        "  check  [--config PATH] [--policies DIR] [--json] [--probe|--no-probe]\n"
 	        "         validate the configuration (and the roles' IAM policies), and\n"
-	        "         try the instance metadata lockdown unless --no-probe\n"
+	        "         try the instance metadata lockdown (on EC2, or with --probe)\n"
 	        "  enroll [--config PATH] [--import-base32 -|SECRET] [--no-verify] [--force] USER\n"
 	        "         create a TOTP secret for USER, print the otpauth URI and a QR code\n"
 	        "  status [--config PATH] [--from ADDR] USER\n"
@@ -124,15 +124,59 @@ static void report_finding(void *ctx, const char *file, int line, enum ig_policy
 }
 
 /*
+ * 1 when this host's firmware says it is an EC2 instance (Nitro: DMI vendor
+ * "Amazon EC2"; Xen: a hypervisor uuid starting "ec2").  Elsewhere the
+ * metadata addresses are no metadata service but whatever the routes reach.
+ */
+static int on_ec2(void)
+{
+	static const char *const files[] = {"/sys/class/dmi/id/sys_vendor",
+	                                    "/sys/class/dmi/id/bios_vendor",
+	                                    "/sys/hypervisor/uuid"};
+	char buf[64];
+	int yes = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !yes; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (f == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), f) != NULL)
+			yes = strstr(buf, "Amazon EC2") != NULL || strncasecmp(buf, "ec2", 3) == 0;
+		fclose(f);
+	}
+	return yes;
+}
+
+/* The lockdown was not tried: say why (probe: -1 auto, 0 --no-probe). */
+static int imds_not_tried(const char *path, int json, int probe, json_t **out)
+{
+	const char *why = probe == 0 ? "not tried (--no-probe)"
+	                             : "not tried: this host's firmware does not say it is an "
+	                               "EC2 instance, so the metadata addresses lead elsewhere; "
+	                               "iamgate check --probe tries them all the same";
+
+	*out = json_pack("{s:n, s:s}", "holds", "detail", why);
+	if (*out == NULL)
+		*out = json_null();
+	if (!json && probe != 0)
+		fprintf(stderr, "%s: warning: metadata lockdown %s\n", path, why);
+	return 0;
+}
+
+/*
  * The metadata lockdown (imds_guard.h), when the base credentials come from
  * IMDS: tried now from the probe uid, and, run as root, recorded for the
- * issuer (so a fixed rule counts at once).  *out: the verdict for --json
- * (JSON null when there is nothing to try, or with --no-probe).  Returns 1
- * when it does not hold or cannot be checked.
+ * issuer (so a fixed rule counts at once).  probe: 1 --probe, 0 --no-probe,
+ * -1 unless the endpoint is a metadata address on a host that is not an EC2
+ * instance.  *out: the verdict for --json (JSON null when there is nothing
+ * to try).  Returns 1 when it does not hold or cannot be checked.
  */
 static int check_imds(const struct ig_config *cfg, const char *path, int json, int probe,
                       json_t **out)
 {
+	struct ig_imds_target t[IG_IMDS_GUARD_MAX_TARGETS];
+	size_t n = 0;
 	struct ig_imds_guard_cfg g = {.endpoint = cfg->aws.imds_endpoint,
 	                              .uid = cfg->aws.imds_probe_uid,
 	                              .state_dirfd = -1,
@@ -143,8 +187,14 @@ static int check_imds(const struct ig_config *cfg, const char *path, int json, i
 	int fd = -1, r;
 
 	*out = json_null();
-	if (!probe || cfg->aws.region == NULL || cfg->aws.source != IG_CREDS_IMDS)
+	if (cfg->aws.region == NULL || cfg->aws.source != IG_CREDS_IMDS)
 		return 0;
+	/* Two targets: the endpoint is a metadata address. */
+	if (probe == 0 ||
+	    (probe < 0 &&
+	     ig_imds_guard_targets(cfg->aws.imds_endpoint, t, &n, why, sizeof(why)) == 0 &&
+	     n == 2 && !on_ec2()))
+		return imds_not_tried(path, json, probe, out);
 	if (geteuid() == 0 && ig_own_dir(cfg->aws.cache_dir, 0700, &fd, why, sizeof(why)) == 0)
 		g.state_dirfd = fd;
 	r = ig_imds_guard_check(&g, &res);
@@ -184,19 +234,21 @@ static int cmd_check(int argc, char **argv)
 {
 	static const struct option lo[] = {{"config", 1, 0, 'c'}, {"policies", 1, 0, 'p'},
 	                                   {"json", 0, 0, 'j'},   {"no-probe", 0, 0, 'n'},
-	                                   {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+	                                   {"probe", 0, 0, 'P'},  {"help", 0, 0, 'h'},
+	                                   {0, 0, 0, 0}};
 	const char *path = IG_DEFAULT_CONFIG, *pdir = NULL;
 	struct report_ctx rc = {0};
 	struct ig_config *cfg;
 	json_t *imds = NULL;
-	int c, errors = 0, probe = 1, lock;
+	int c, errors = 0, probe = -1, lock;
 
-	while ((c = getopt_long(argc, argv, "c:p:jnh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:jnPh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 'p': pdir = optarg; break;
 		case 'j': rc.json = 1; break;
 		case 'n': probe = 0; break;
+		case 'P': probe = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

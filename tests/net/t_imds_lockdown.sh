@@ -122,7 +122,9 @@ opened() {
 assumed() { # NAME: AssumeRole requests the STS endpoint saw for NAME
 	jq -s --arg u "${P}$1" '[.[] | select(.action == "AssumeRole" and .source_identity == $u)] | length' "$STS_LOG"
 }
-check() { CHECK=$("$CLI" check --config "$CONFIG" "$@" 2>&1); CHECK_RC=$?; }
+# check [OPTIONS]: iamgate check --probe (this namespace's firmware does not
+# say EC2, so without --probe the metadata addresses are not tried).
+check() { CHECK=$("$CLI" check --config "$CONFIG" --probe "$@" 2>&1); CHECK_RC=$?; }
 RECORD=$T/run/cache/imds-guard.json
 
 # --------------------------------------------------------------- no rule
@@ -143,14 +145,23 @@ if [ $CHECK_RC -eq 1 ] && grep -q "error: uid 65534 can connect to the instance 
 else
 	t_fail "no rule: iamgate check (rc $CHECK_RC)" "$CHECK"
 fi
-json=$("$CLI" check --config "$CONFIG" --json 2>/dev/null)
+json=$("$CLI" check --config "$CONFIG" --probe --json 2>/dev/null)
 if jq -e '.errors == 1 and .imds_lockdown.holds == false and .imds_lockdown.reason == "imds_reachable_by_users"' <<<"$json" >/dev/null; then
 	t_ok "no rule: iamgate check --json says imds_reachable_by_users"
 else
 	t_fail "check --json" "$json"
 fi
-check --no-probe
-if [ $CHECK_RC -eq 0 ] && ! grep -q metadata <<<"$CHECK"; then t_ok "check --no-probe tries nothing"; else t_fail "--no-probe" "$CHECK"; fi
+out=$("$CLI" check --config "$CONFIG" --no-probe 2>&1)
+if [ $? -eq 0 ] && ! grep -q metadata <<<"$out"; then t_ok "check --no-probe tries nothing"; else t_fail "--no-probe" "$out"; fi
+rm -f "$T/run/cache/imds-guard.json"
+out=$("$CLI" check --config "$CONFIG" 2>&1)
+if [ $? -eq 0 ] && grep -q "warning: metadata lockdown not tried: this host's firmware does not say it is an EC2 instance" <<<"$out" &&
+	[ ! -e "$T/run/cache/imds-guard.json" ]; then
+	t_ok "check without --probe, off EC2: the metadata addresses are not tried, and it says so"
+else
+	t_fail "check off EC2" "$out"
+fi
+check
 if jq -e '.verdict == "reachable" and .target == "169.254.169.254:80" and .uid == 65534' "$RECORD" >/dev/null 2>&1 &&
 	[ "$(stat -c '%U %a' "$RECORD")" = "root 600" ]; then
 	t_ok "check records the verdict for the issuer (root 0600)"

@@ -385,7 +385,14 @@ if [ "$(sha256sum /etc/pam.d/sshd 2>/dev/null)" = "$sshd_pam_before" ] && ! dpkg
 else
 	t_fail "the package touched the PAM configuration"
 fi
+# The loader resolves every configured group to its gid: the example's
+# groups exist for this check (those made here are removed again).
+made=()
+for g in $(jq -r '.groups | keys[] | select(startswith("#") | not)' /etc/iamgate/iamgate.json); do
+	getent group "$g" >/dev/null || { groupadd "$g" && made+=("$g"); }
+done
 out=$("$CLI_PATH" check --no-probe 2>&1)
+for g in "${made[@]}"; do groupdel "$g" 2>/dev/null; done
 if [ $? -eq 0 ] && grep -q '^/etc/iamgate/iamgate.json: configuration OK' <<<"$out"; then
 	t_ok "iamgate check accepts the installed example configuration"
 else
