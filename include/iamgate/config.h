@@ -98,7 +98,8 @@ struct ig_config {
 		char *creds_file;
 		char *profile;
 		char *imds_endpoint;
-		char *cache_dir; /* IMDS credentials cache, root 0700 */
+		char *cache_dir;         /* IMDS credentials cache, root 0700 */
+		unsigned imds_probe_uid; /* the metadata lockdown's probe uid */
 	} aws;
 	struct {
 		char *sid_pattern;

@@ -90,6 +90,8 @@
 	X(IMDS_NO_ROLE, "imds_no_role")                                       \
 	X(IMDS_ERROR, "imds_error")                                           \
 	X(IMDS_CACHE_UNUSABLE, "imds_cache_unusable")                         \
+	X(IMDS_REACHABLE_BY_USERS, "imds_reachable_by_users")                 \
+	X(IMDS_LOCKDOWN_UNVERIFIED, "imds_lockdown_unverified")               \
 	/* talking to AWS (STS and the other clients) */                      \
 	X(AWS_ERROR, "aws_error")                                             \
 	X(TIMEOUT, "timeout")                                                 \

@@ -663,8 +663,8 @@ static void parse_aws(struct ctx *c, struct ig_config *cfg, json_t *obj)
 {
 	static const char *const keys[] = {"region",          "sts_endpoint", "ca_file",
 	                                   "timeout_seconds", "credentials",  NULL};
-	static const char *const ckeys[] = {"source",        "file",      "profile",
-	                                    "imds_endpoint", "cache_dir", NULL};
+	static const char *const ckeys[] = {
+	        "source", "file", "profile", "imds_endpoint", "cache_dir", "imds_probe_uid", NULL};
 	json_t *cr;
 	char *src;
 	char buf[256];
@@ -674,6 +674,7 @@ static void parse_aws(struct ctx *c, struct ig_config *cfg, json_t *obj)
 	cfg->aws.profile = strdup("default");
 	cfg->aws.imds_endpoint = strdup("http://169.254.169.254");
 	cfg->aws.cache_dir = strdup("/run/iamgate/cache");
+	cfg->aws.imds_probe_uid = 65534;
 	if (!cfg->aws.creds_file || !cfg->aws.profile || !cfg->aws.imds_endpoint ||
 	    !cfg->aws.cache_dir)
 		report(c, 0, "out of memory");
@@ -756,6 +757,9 @@ static void parse_aws(struct ctx *c, struct ig_config *cfg, json_t *obj)
 			cfg->aws.cache_dir = get_string(c, cr, "cache_dir", 0, 0, NULL);
 			require_abs(c, "cache_dir", cfg->aws.cache_dir);
 		}
+		/* The metadata lockdown is tried from this uid (never root). */
+		(void)get_uint(c, cr, "imds_probe_uid", 1, 4294967294u, 65534,
+		               &cfg->aws.imds_probe_uid);
 		pop(c);
 	}
 	pop(c);

@@ -122,6 +122,20 @@ for c in PAM_SUCCESS PAM_AUTH_ERR PAM_PERM_DENIED PAM_SESSION_ERR; do
 done
 if [ -z "$gone" ]; then t_ok "the return codes in pam_iamgate(8) are the module's"; else t_fail "pam_iamgate.c no longer uses$gone"; fi
 
+# The metadata lockdown (iamgate(8)) with its reasons as reason.h names
+# them, and what PAM applications do with a refused session (pam_iamgate(8)).
+lreasons=$(grep -oE 'X\(IMDS_(REACHABLE_BY_USERS|LOCKDOWN_UNVERIFIED), "[a-z_]+"\)' include/iamgate/reason.h | grep -oE '"[a-z_]+"' | tr -d '"')
+m=$(missing "$cli8" $lreasons "METADATA LOCKDOWN" /etc/iamgate/iamgate-imds.nft iamgate-imds-lockdown.service \
+	"inet iamgate_imds" aws.credentials.imds_probe_uid /run/iamgate/cache/imds-guard.json)
+if [ "$(wc -w <<<"$lreasons")" -eq 2 ] && [ -z "$m" ]; then
+	t_ok "iamgate(8) documents the metadata lockdown, its rule, unit and reasons ($(echo $lreasons))"
+else
+	t_fail "iamgate(8) lacks:$m" "reasons found in reason.h: $lreasons"
+fi
+m=$(missing "$pam8" "A REFUSED SESSION" "exits 254" tests/e2e/t_session_deny.sh "sudo(8)" "su(1)" \
+	"login(1)" "cron(8)" "PAM_SESSION_ERR as not fatal")
+if [ -z "$m" ]; then t_ok "pam_iamgate(8) says which applications honour a refused session"; else t_fail "pam_iamgate(8) lacks:$m"; fi
+
 # The cross-reference checker must notice a missing key.
 m=$(missing "$json5" no_such_key_xyz)
 if [ -n "$m" ]; then t_ok "the documentation check detects an undocumented key"; else t_fail "documentation check is blind"; fi
