@@ -2,10 +2,11 @@
 # packaging/install-files.sh DESTDIR [UNITDIR] - install every file iamgate
 # ships besides the programs (the module, iamgate-helper, iamgate-issuer and
 # iamgate: `make install` or the RPM's %install put those where the
-# distribution wants them): the example configuration, the
-# tmpfiles.d entry, the logrotate file, the systemd unit of the long-lived
-# helper (iamgate-helper.service), the man pages, the documentation and the
-# state and log directories.
+# distribution wants them): the example configuration, the metadata lockdown
+# rule (iamgate-imds.nft), the tmpfiles.d entry, the logrotate file, the
+# systemd units of the long-lived helper (iamgate-helper.service) and of the
+# lockdown (iamgate-imds-lockdown.service), the man pages, the
+# documentation and the state and log directories.
 #
 # UNITDIR is where systemd units go: /lib/systemd/system by default (Debian
 # 12, where lintian wants them), %{_unitdir} (/usr/lib/systemd/system) for
@@ -40,11 +41,20 @@ install -d -m 0755 "$D/etc/iamgate" "$D/etc/logrotate.d" "$D/usr/lib/tmpfiles.d"
 
 # The configuration holds the allowlists and role ARNs: root only (0600).
 install -m 0600 "$S/config/iamgate.json" "$D/etc/iamgate/iamgate.json"
+# The metadata lockdown rule: no secret in it, and an admin may extend it
+# (a local agent's uid), hence a configuration file.
+install -m 0644 "$S/packaging/nftables/iamgate-imds.nft" "$D/etc/iamgate/iamgate-imds.nft"
 install -m 0644 "$S/packaging/logrotate/iamgate" "$D/etc/logrotate.d/iamgate"
 install -m 0644 "$S/packaging/tmpfiles/iamgate.conf" "$D/usr/lib/tmpfiles.d/iamgate.conf"
 # Not started by this script: the package's maintainer scripts enable and
 # start it where systemd runs (and do nothing where it does not).
 install -m 0644 "$S/packaging/systemd/iamgate-helper.service" "$D$UNITDIR/iamgate-helper.service"
+# The audit log's sealing timer: enabled by the administrator after
+# `iamgate audit seal-init` (iamgate(8), SEALING).
+install -m 0644 "$S/packaging/systemd/iamgate-audit-seal.service" \
+	"$S/packaging/systemd/iamgate-audit-seal.timer" "$D$UNITDIR/"
+install -m 0644 "$S/packaging/systemd/iamgate-imds-lockdown.service" \
+	"$D$UNITDIR/iamgate-imds-lockdown.service"
 install -m 0644 "$S/packaging/man/pam_iamgate.8" "$S/packaging/man/iamgate.8" \
 	"$D/usr/share/man/man8/"
 install -m 0644 "$S/packaging/man/iamgate.json.5" "$D/usr/share/man/man5/"

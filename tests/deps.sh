@@ -14,7 +14,7 @@ PKGS=(
 	libxml2-dev libqrencode-dev libcmocka-dev
 	libpam-wrapper pamtester oathtool libpam-oath libpam-google-authenticator
 	openssh-server openssh-client awscli python3 python3-botocore python3-cryptography openssl curl
-	jq procps util-linux passwd logrotate
+	jq procps util-linux passwd logrotate nftables iproute2
 	debhelper dpkg-dev fakeroot lintian rpm
 )
 

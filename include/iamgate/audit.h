@@ -9,11 +9,15 @@
  * hash it follows (64 zeros for a brand-new chain, or the last hash of the
  * rotated file).  seq increases by one per line across rotation.
  *
+ * The lines themselves are described in audit_line.h, the chain check in
+ * audit_verify.h, forward-secure sealing in audit_seal.h.
+ *
  * Appends take an exclusive flock (on the head file NAME.head, see Files;
  * polled, bounded by lock_timeout_ms), open the log O_RDWR|O_APPEND|
  * O_NOFOLLOW (read access is for the tail), find the chain head by reading
- * at most 64 KiB from the end, write each line with a single write(2) and
- * fsync before returning.  A torn final line (no trailing newline, e.g. a
+ * at most 64 KiB from the end, write each line with a single write(2),
+ * release the lock and fsync before returning (group commit: one flush
+ * carries the lines of every writer that wrote before it began).  A torn final line (no trailing newline, e.g. a
  * writer killed mid-write, or a last line that is not a record) is
  * terminated and followed by an "audit_torn_tail" line (decision info,
  * reason torn_tail_detected, prev = hash of the fragment, seq = last
@@ -35,6 +39,8 @@
  *                  ("iamgate-audit-head v1 SEQ HASH\n", not fsynced: after a
  *                  crash it can lag behind the log, never run ahead of it).
  *   DIR/NAME.1     the file logrotate rotated away (predecessor).
+ *   DIR/NAME.seal  the sealing key (root 0600), when opts->seal_key is NULL
+ *                  and `iamgate audit seal-init` made one; absent: no seal.
  *
  * Rotation design (packaging/logrotate/iamgate: rename + create, no
  * copytruncate, no dateext, nocompress, notifempty).  logrotate only renames
@@ -73,11 +79,12 @@
 #define IG_AUDIT_LOCK_TIMEOUT_MS 5000
 
 struct ig_audit_opts {
-	const char *path;    /* log file, absolute; parent must be a trusted dir */
-	int use_syslog;      /* also send to syslog(LOG_AUTHPRIV) */
-	const char *host;    /* NULL: gethostname() */
-	int64_t now_ms;      /* 0: real clock (CLOCK_REALTIME); tests inject */
-	int lock_timeout_ms; /* 0: IG_AUDIT_LOCK_TIMEOUT_MS; bounded wait for the lock */
+	const char *path;     /* log file, absolute; parent must be a trusted dir */
+	int use_syslog;       /* also send to syslog(LOG_AUTHPRIV) */
+	const char *host;     /* NULL: gethostname() */
+	int64_t now_ms;       /* 0: real clock (CLOCK_REALTIME); tests inject */
+	int lock_timeout_ms;  /* 0: IG_AUDIT_LOCK_TIMEOUT_MS; bounded wait for the lock */
+	const char *seal_key; /* the sealing key file; NULL: PATH.seal beside the log */
 };
 
 struct ig_audit_event {
@@ -106,7 +113,8 @@ struct ig_audit_event {
  * "token", "password", "passwd", "passphrase", "code", "otp", "seed",
  * "cookie" or "private", and top-level keys that repeat a fixed field
  * (time, seq, host, ..., prev), are not written; their names are listed in
- * a "dropped_keys" array.  A line longer than IG_AUDIT_MAX_LINE is refused
+ * a "dropped_keys" array.  A line longer than IG_AUDIT_MAX_LINE less room
+ * for a seal (IG_AUDIT_SEAL_SUFFIX_MAX) is refused
  * (IG_ERR_RANGE) and nothing is written.  IG_ERR_LOCK when the writers' lock
  * is not obtained within opts->lock_timeout_ms; IG_ERR_UNSAFE for a symlink,
  * hard link, non-root-owned or group/world-writable log or head file;
@@ -116,110 +124,12 @@ struct ig_audit_event {
 int ig_audit_append(const struct ig_audit_opts *opts,
                     const struct ig_audit_event *ev) IG_MUST_CHECK;
 
-struct ig_audit_verify_result {
-	uint64_t lines;    /* lines read */
-	uint64_t bad_line; /* 1-based number of the first bad line, 0 if intact */
-	char what[256];    /* what is wrong at bad_line: edited, missing, reordered, torn, ... */
-	/* Added fields (the original three keep their meaning): */
-	char kind[16];        /* first word of what: "edited", "missing", "reordered",
-	                         "inserted", "torn", "not JSON", "malformed", "too long";
-	                         "" when intact */
-	size_t bad_file;      /* index (into the paths given) of bad_line's file */
-	uint64_t broken_line; /* first line where the chain itself is broken (any kind
-	                         but a torn fragment the writers recorded), 0 if none */
-	size_t broken_file;
-	uint64_t torn;      /* torn fragments seen (verify walks on past recorded ones) */
-	uint64_t first_seq; /* seq of the first and last valid records (0 if none) */
-	uint64_t last_seq;
-	char start_prev[65]; /* prev of the first line: 64 zeros for a new chain,
-	                        else the hash of a log that is not part of this check */
-	int head_checked;    /* 1 when the end was compared with the writers' head
-	                        file (readable by root only) */
-};
-
 /*
- * Verify the chain of the log at path.  0 if intact, IG_ERR_PARSE if not
- * (res says where and why), other errors if it cannot be read.
- *
- * A recorded torn fragment (an unfinished line the next writer terminated
- * and followed with audit_torn_tail) makes the result IG_ERR_PARSE with kind
- * "torn"; verify still walks on past it, and broken_line reports a real
- * break found later.  The reader needs only read access: the log is opened
- * O_RDONLY|O_NOFOLLOW (a symlink is refused, IG_ERR_UNSAFE) and not checked
- * for root ownership, so an auditor in the log's group can run it.  When
- * the head file beside the log is readable (root), the log's end is also
- * compared with it (res->head_checked).
+ * Close the sealing key's epoch when it has passed (an audit_seal line, then
+ * the key evolves), with no event: `iamgate audit seal`, run by a timer, so
+ * the key on the host never outlives its epoch on a quiet bastion.  Nothing
+ * happens when no sealing key exists or its epoch is current.
  */
-int ig_audit_verify(const char *path, struct ig_audit_verify_result *res) IG_MUST_CHECK;
-
-/*
- * Verify a chain spread over several files, oldest first (e.g. NAME.2,
- * NAME.1, NAME).  Each file after the first must start with a log_start line
- * whose prev is the hash of the previous file's last line and whose seq
- * follows on.  Line numbers in res count within res->bad_file.  The head
- * file check applies to the last path only.
- */
-int ig_audit_verify_files(const char *const *paths, size_t npaths,
-                          struct ig_audit_verify_result *res) IG_MUST_CHECK;
-
-/* The same checks on an in-memory log (one file, no head file); the fuzz
- * target drives this.  buf need not be NUL-terminated. */
-int ig_audit_verify_buf(const char *buf, size_t len,
-                        struct ig_audit_verify_result *res) IG_MUST_CHECK;
-
-/* One parsed audit line.  String pointers borrow from obj. */
-struct ig_audit_record {
-	json_t *obj;     /* owned; ig_audit_record_clear releases it */
-	int64_t time_ms; /* UTC milliseconds since the epoch */
-	uint64_t seq;
-	const char *host, *event, *decision, *reason;
-	const char *user, *rhost, *service; /* NULL when the line has null */
-	char prev[65];
-};
-
-/*
- * Parse one line (len bytes, no newline, need not be NUL-terminated) as an
- * audit record: a JSON object, no duplicate keys, keys in the order above,
- * time in the exact format with a real date, seq >= 1, decision one of
- * allow/deny/info, prev 64 lowercase hex digits.  0 and rec filled, or
- * IG_ERR_PARSE with a short reason in why (if why != NULL; never echoes
- * the line's bytes).  On error rec->obj is NULL.
- */
-int ig_audit_parse_line(const char *line, size_t len, struct ig_audit_record *rec, char *why,
-                        size_t whycap) IG_MUST_CHECK;
-
-/* Release rec->obj and clear rec.  NULL-safe, idempotent. */
-void ig_audit_record_clear(struct ig_audit_record *rec);
-
-/*
- * The syslog text for one audit line: "event=E user=U rhost=R service=S
- * decision=D reason=R [extra=V ...] seq=N hash=H" where H is the SHA-256 of
- * the line.  Values made of [A-Za-z0-9._@:/+,=-] appear bare, others in
- * double quotes with '"', '\\', control and non-ASCII bytes escaped (\xNN),
- * so nothing a user typed can forge a second field or reach syslog as a
- * control character; each value is cut at 256 bytes, the text at cap - 1.
- * 0, or IG_ERR_PARSE when line is not an audit record.
- */
-int ig_audit_syslog_text(const char *line, size_t len, char *out, size_t cap) IG_MUST_CHECK;
-
-/*
- * Parse a time for `audit show --since/--until`: ISO-8601 "YYYY-MM-DD",
- * "YYYY-MM-DDTHH:MM[:SS[.mmm]]" (or a space for T) with an optional "Z" or
- * "+HH:MM"/"-HH:MM" offset, or relative "-N" + s/m/h/d/w (before now_ms),
- * or "now".  A time without zone is local time, or UTC when utc is set.
- * A date alone means its first millisecond, or its last when end_of_day is
- * set (so --until 2026-11-29 includes that whole day).  0 or IG_ERR_PARSE.
- */
-int ig_audit_parse_time(const char *s, int utc, int64_t now_ms, int end_of_day,
-                        int64_t *out_ms) IG_MUST_CHECK;
-
-/*
- * `iamgate audit verify|show ...`: argv[0] is "audit".  Returns exit status:
- * 0 ok/intact, 1 chain broken or torn (verify), 2 usage error or a log or
- * configuration that cannot be read.  default_log_path is used when neither
- * --log nor --config is given (may be NULL).  Usage: ig_audit_cli with
- * "audit", "help".
- */
-int ig_audit_cli(int argc, char **argv, const char *default_log_path);
+int ig_audit_tick(const struct ig_audit_opts *opts) IG_MUST_CHECK;
 
 #endif

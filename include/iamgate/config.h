@@ -80,6 +80,8 @@ struct ig_config {
 	struct {
 		char *path;
 		int syslog;
+		char *seal_key;              /* NULL: PATH.seal beside the log */
+		unsigned seal_epoch_seconds; /* for `iamgate audit seal-init` */
 	} audit;
 	struct {
 		char *dir;       /* per-session credential dirs */
@@ -96,7 +98,8 @@ struct ig_config {
 		char *creds_file;
 		char *profile;
 		char *imds_endpoint;
-		char *cache_dir; /* IMDS credentials cache, root 0700 */
+		char *cache_dir;         /* IMDS credentials cache, root 0700 */
+		unsigned imds_probe_uid; /* the metadata lockdown's probe uid */
 	} aws;
 	struct {
 		char *sid_pattern;

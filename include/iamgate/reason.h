@@ -95,6 +95,8 @@
 	X(IMDS_NO_ROLE, "imds_no_role")                                       \
 	X(IMDS_ERROR, "imds_error")                                           \
 	X(IMDS_CACHE_UNUSABLE, "imds_cache_unusable")                         \
+	X(IMDS_REACHABLE_BY_USERS, "imds_reachable_by_users")                 \
+	X(IMDS_LOCKDOWN_UNVERIFIED, "imds_lockdown_unverified")               \
 	/* talking to AWS (STS and the other clients) */                      \
 	X(AWS_ERROR, "aws_error")                                             \
 	X(TIMEOUT, "timeout")                                                 \
@@ -122,7 +124,10 @@
 	X(CONTINUED, "continued")                                             \
 	X(TORN_TAIL_DETECTED, "torn_tail_detected")                           \
 	X(LOG_SHORTER_THAN_HEAD, "log_shorter_than_head")                     \
-	X(LAST_LINE_CHANGED, "last_line_changed")
+	X(LAST_LINE_CHANGED, "last_line_changed")                             \
+	X(SEAL_INITIALIZED, "seal_initialized")                               \
+	X(EPOCH_SEALED, "epoch_sealed")                                       \
+	X(SEAL_KEY_MISSING, "seal_key_missing")
 /* clang-format on */
 
 enum ig_reason {

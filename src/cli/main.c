@@ -13,12 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <qrencode.h>
-
 #include "iamgate/audit.h"
+#include "iamgate/audit_cli.h"
+#include "iamgate/qr.h"
 #include "iamgate/cidr.h"
 #include "iamgate/confcheck.h"
 #include "iamgate/config.h"
+#include "iamgate/imds_guard.h"
 #include "iamgate/policy.h"
 #include "iamgate/reason.h"
 #include "iamgate/roles.h"
@@ -35,8 +36,9 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "usage: iamgate COMMAND [options]\n"
 	        "\n"
-	        "  check  [--config PATH] [--policies DIR] [--json]\n"
-	        "         validate the configuration (and the roles' IAM policies)\n"
+	        "  check  [--config PATH] [--policies DIR] [--json] [--probe|--no-probe]\n"
+	        "         validate the configuration (and the roles' IAM policies), and\n"
+	        "         try the instance metadata lockdown (on EC2, or with --probe)\n"
 	        "  enroll [--config PATH] [--import-base32 -|SECRET] [--no-verify] [--force] USER\n"
 	        "         create a TOTP secret for USER, print the otpauth URI and a QR code\n"
 	        "  status [--config PATH] [--from ADDR] USER\n"
@@ -83,7 +85,9 @@ static int open_store(const struct ig_config *cfg, struct ig_store **store)
 static int audit_cli(const struct ig_config *cfg, const char *event, const char *user,
                      enum ig_reason reason)
 {
-	struct ig_audit_opts ao = {.path = cfg->audit.path, .use_syslog = cfg->audit.syslog};
+	struct ig_audit_opts ao = {.path = cfg->audit.path,
+	                           .use_syslog = cfg->audit.syslog,
+	                           .seal_key = cfg->audit.seal_key};
 	struct ig_audit_event ev = {.event = event,
 	                            .user = user,
 	                            .service = "iamgate-cli",
@@ -121,6 +125,95 @@ static void report_finding(void *ctx, const char *file, int line, enum ig_policy
 		printf("%s:%d: %s: %s\n", file, line, s, message);
 }
 
+/*
+ * 1 when this host's firmware says it is an EC2 instance (Nitro: DMI vendor
+ * "Amazon EC2"; Xen: a hypervisor uuid starting "ec2").  Elsewhere the
+ * metadata addresses are no metadata service but whatever the routes reach.
+ */
+static int on_ec2(void)
+{
+	static const char *const files[] = {"/sys/class/dmi/id/sys_vendor",
+	                                    "/sys/class/dmi/id/bios_vendor",
+	                                    "/sys/hypervisor/uuid"};
+	char buf[64];
+	int yes = 0;
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]) && !yes; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (f == NULL)
+			continue;
+		if (fgets(buf, sizeof(buf), f) != NULL)
+			yes = strstr(buf, "Amazon EC2") != NULL || strncasecmp(buf, "ec2", 3) == 0;
+		fclose(f);
+	}
+	return yes;
+}
+
+/* The lockdown was not tried: say why (probe: -1 auto, 0 --no-probe). */
+static int imds_not_tried(const char *path, int json, int probe, json_t **out)
+{
+	const char *why = probe == 0 ? "not tried (--no-probe)"
+	                             : "not tried: this host's firmware does not say it is an "
+	                               "EC2 instance, so the metadata addresses lead elsewhere; "
+	                               "iamgate check --probe tries them all the same";
+
+	*out = json_pack("{s:n, s:s}", "holds", "detail", why);
+	if (*out == NULL)
+		*out = json_null();
+	if (!json && probe != 0)
+		fprintf(stderr, "%s: warning: metadata lockdown %s\n", path, why);
+	return 0;
+}
+
+/*
+ * The metadata lockdown (imds_guard.h), when the base credentials come from
+ * IMDS: tried now from the probe uid, and, run as root, recorded for the
+ * issuer (so a fixed rule counts at once).  probe: 1 --probe, 0 --no-probe,
+ * -1 unless the endpoint is a metadata address on a host that is not an EC2
+ * instance.  *out: the verdict for --json (JSON null when there is nothing
+ * to try).  Returns 1 when it does not hold or cannot be checked.
+ */
+static int check_imds(const struct ig_config *cfg, const char *path, int json, int probe,
+                      json_t **out)
+{
+	struct ig_imds_target t[IG_IMDS_GUARD_MAX_TARGETS];
+	size_t n = 0;
+	struct ig_imds_guard_cfg g = {.endpoint = cfg->aws.imds_endpoint,
+	                              .uid = cfg->aws.imds_probe_uid,
+	                              .state_dirfd = -1,
+	                              .now = time(NULL),
+	                              .fresh = 1};
+	struct ig_imds_guard_result res;
+	char why[512];
+	int fd = -1, r;
+
+	*out = json_null();
+	if (cfg->aws.region == NULL || cfg->aws.source != IG_CREDS_IMDS)
+		return 0;
+	/* Two targets: the endpoint is a metadata address. */
+	if (probe == 0 ||
+	    (probe < 0 &&
+	     ig_imds_guard_targets(cfg->aws.imds_endpoint, t, &n, why, sizeof(why)) == 0 &&
+	     n == 2 && !on_ec2()))
+		return imds_not_tried(path, json, probe, out);
+	if (geteuid() == 0 && ig_own_dir(cfg->aws.cache_dir, 0700, &fd, why, sizeof(why)) == 0)
+		g.state_dirfd = fd;
+	r = ig_imds_guard_check(&g, &res);
+	if (fd >= 0)
+		close(fd);
+	json_decref(*out);
+	*out = json_pack("{s:b, s:s, s:s}", "holds", r == 0, "reason", ig_reason_name(res.reason),
+	                 "detail", res.detail);
+	if (*out == NULL)
+		*out = json_null();
+	if (!json && r == 0)
+		printf("%s: %s\n", path, res.detail);
+	else if (!json)
+		fprintf(stderr, "%s: error: %s\n", path, res.detail);
+	return r != 0;
+}
+
 static void print_warning(void *arg, const char *msg)
 {
 	(void)arg;
@@ -141,21 +234,23 @@ static void host_warnings(const struct ig_config *cfg)
 
 static int cmd_check(int argc, char **argv)
 {
-	static const struct option lo[] = {{"config", 1, 0, 'c'},
-	                                   {"policies", 1, 0, 'p'},
-	                                   {"json", 0, 0, 'j'},
-	                                   {"help", 0, 0, 'h'},
+	static const struct option lo[] = {{"config", 1, 0, 'c'}, {"policies", 1, 0, 'p'},
+	                                   {"json", 0, 0, 'j'},   {"no-probe", 0, 0, 'n'},
+	                                   {"probe", 0, 0, 'P'},  {"help", 0, 0, 'h'},
 	                                   {0, 0, 0, 0}};
 	const char *path = IG_DEFAULT_CONFIG, *pdir = NULL;
 	struct report_ctx rc = {0};
 	struct ig_config *cfg;
-	int c, errors = 0;
+	json_t *imds = NULL;
+	int c, errors = 0, probe = -1, lock;
 
-	while ((c = getopt_long(argc, argv, "c:p:jh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:p:jnPh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': path = optarg; break;
 		case 'p': pdir = optarg; break;
 		case 'j': rc.json = 1; break;
+		case 'n': probe = 0; break;
+		case 'P': probe = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -176,6 +271,7 @@ static int cmd_check(int argc, char **argv)
 		ig_config_free(cfg);
 		return 1;
 	}
+	lock = check_imds(cfg, path, rc.json, probe, &imds);
 	if (pdir) {
 		struct ig_policy_role *roles = calloc(cfg->n_roles + 1, sizeof(*roles));
 		struct ig_policy_opts po = {
@@ -186,6 +282,7 @@ static int cmd_check(int argc, char **argv)
 		        .bastion_role_arn = cfg->policy.bastion_role_arn,
 		};
 		if (roles == NULL) {
+			json_decref(imds);
 			ig_config_free(cfg);
 			return 1;
 		}
@@ -198,8 +295,9 @@ static int cmd_check(int argc, char **argv)
 		errors = ig_policy_check(&po, roles, cfg->n_roles, report_finding, &rc);
 		free(roles);
 		if (rc.json) {
-			json_t *o = json_pack("{s:s, s:O, s:i}", "config", path, "findings", rc.arr,
-			                      "errors", errors < 0 ? 1 : errors);
+			json_t *o = json_pack("{s:s, s:O, s:i, s:O}", "config", path, "findings",
+			                      rc.arr, "errors", (errors < 0 ? 1 : errors) + lock,
+			                      "imds_lockdown", imds);
 			char *t = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 			if (t)
 				puts(t);
@@ -210,14 +308,16 @@ static int cmd_check(int argc, char **argv)
 		if (errors < 0) {
 			fprintf(stderr, "iamgate: cannot analyse policies in %s: %s\n", pdir,
 			        ig_strerror(errors));
+			json_decref(imds);
 			ig_config_free(cfg);
 			return 1;
 		}
 	}
 	if (rc.json && !pdir) {
-		json_t *o = json_pack("{s:s, s:[], s:i, s:i, s:i, s:i}", "config", path, "findings",
-		                      "errors", 0, "allowlists", (int)cfg->n_allowlists, "groups",
-		                      (int)cfg->n_groups, "roles", (int)cfg->n_roles);
+		json_t *o = json_pack("{s:s, s:[], s:i, s:i, s:i, s:i, s:O}", "config", path,
+		                      "findings", "errors", lock, "allowlists",
+		                      (int)cfg->n_allowlists, "groups", (int)cfg->n_groups, "roles",
+		                      (int)cfg->n_roles, "imds_lockdown", imds);
 		char *t = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
 		if (t)
 			puts(t);
@@ -228,8 +328,9 @@ static int cmd_check(int argc, char **argv)
 		printf("%s: configuration OK: %zu allowlists, %zu groups, %zu roles%s\n", path,
 		       cfg->n_allowlists, cfg->n_groups, cfg->n_roles,
 		       pdir ? (errors ? "; policy errors found" : "; policies OK") : "");
+	json_decref(imds);
 	ig_config_free(cfg);
-	return errors ? 1 : 0;
+	return errors || lock ? 1 : 0;
 }
 
 /* Read one line without echo from the terminal (or stdin when none). */
@@ -259,37 +360,6 @@ static int read_secret_line(const char *prompt, char *buf, size_t cap)
 		return -1;
 	buf[strcspn(buf, "\r\n")] = '\0';
 	return 0;
-}
-
-static void print_qr(const char *text)
-{
-	QRcode *qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-	int w, q = 2;
-
-	if (qr == NULL) {
-		fprintf(stderr, "iamgate: cannot draw the QR code; use the URI above\n");
-		return;
-	}
-	w = qr->width;
-	/* Two modules per character cell with UTF-8 half blocks, dark on light,
-	 * with a quiet zone, so phone cameras read it from a terminal. */
-	for (int y = -q; y < w + q; y += 2) {
-		for (int x = -q; x < w + q; x++) {
-			int top = y >= 0 && y < w && x >= 0 && x < w && (qr->data[y * w + x] & 1);
-			int bot = y + 1 >= 0 && y + 1 < w && x >= 0 && x < w &&
-			          (qr->data[(y + 1) * w + x] & 1);
-			if (top && bot)
-				fputs(" ", stdout);
-			else if (top)
-				fputs("\u2584", stdout);
-			else if (bot)
-				fputs("\u2580", stdout);
-			else
-				fputs("\u2588", stdout);
-		}
-		fputs("\n", stdout);
-	}
-	QRcode_free(qr);
 }
 
 /* Percent-encode for an otpauth URI label/parameter. */
@@ -419,7 +489,7 @@ static int cmd_enroll(int argc, char **argv)
 	printf("TOTP secret for %s (scan the code or enter the URI in an authenticator app):\n\n",
 	       user);
 	printf("%s\n\n", uri);
-	print_qr(uri);
+	ig_qr_print(uri);
 	fflush(stdout);
 	tp.digits = cfg->totp.digits;
 	tp.step_seconds = cfg->totp.step_seconds;

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "iamgate/audit_seal.h"
 #include "iamgate/confcheck.h"
 #include "iamgate/config.h"
 #include "iamgate/jsonpos.h"
@@ -609,7 +610,8 @@ static void parse_totp(struct ctx *c, struct ig_config *cfg, json_t *obj)
 
 static void parse_audit(struct ctx *c, struct ig_config *cfg, json_t *obj)
 {
-	static const char *const keys[] = {"path", "syslog", NULL};
+	static const char *const keys[] = {"path", "syslog", "seal_key", "seal_epoch_seconds",
+	                                   NULL};
 	json_t *o = obj ? obj : json_object();
 
 	push_key(c, "audit");
@@ -618,6 +620,11 @@ static void parse_audit(struct ctx *c, struct ig_config *cfg, json_t *obj)
 	cfg->audit.path = get_string(c, o, "path", 0, 0, "/var/log/iamgate/audit.jsonl");
 	require_abs(c, "path", cfg->audit.path);
 	(void)get_bool(c, o, "syslog", 1, &cfg->audit.syslog);
+	/* NULL: the sealing key lives beside the log (PATH.seal). */
+	cfg->audit.seal_key = get_string(c, o, "seal_key", 0, 0, NULL);
+	require_abs(c, "seal_key", cfg->audit.seal_key);
+	(void)get_uint(c, o, "seal_epoch_seconds", IG_AUDIT_SEAL_EPOCH_MIN, IG_AUDIT_SEAL_EPOCH_MAX,
+	               IG_AUDIT_SEAL_EPOCH_DEFAULT, &cfg->audit.seal_epoch_seconds);
 	pop(c);
 	if (!obj)
 		json_decref(o);
@@ -656,8 +663,8 @@ static void parse_aws(struct ctx *c, struct ig_config *cfg, json_t *obj)
 {
 	static const char *const keys[] = {"region",          "sts_endpoint", "ca_file",
 	                                   "timeout_seconds", "credentials",  NULL};
-	static const char *const ckeys[] = {"source",        "file",      "profile",
-	                                    "imds_endpoint", "cache_dir", NULL};
+	static const char *const ckeys[] = {
+	        "source", "file", "profile", "imds_endpoint", "cache_dir", "imds_probe_uid", NULL};
 	json_t *cr;
 	char *src;
 	char buf[256];
@@ -667,6 +674,7 @@ static void parse_aws(struct ctx *c, struct ig_config *cfg, json_t *obj)
 	cfg->aws.profile = strdup("default");
 	cfg->aws.imds_endpoint = strdup("http://169.254.169.254");
 	cfg->aws.cache_dir = strdup("/run/iamgate/cache");
+	cfg->aws.imds_probe_uid = 65534;
 	if (!cfg->aws.creds_file || !cfg->aws.profile || !cfg->aws.imds_endpoint ||
 	    !cfg->aws.cache_dir)
 		report(c, 0, "out of memory");
@@ -749,6 +757,9 @@ static void parse_aws(struct ctx *c, struct ig_config *cfg, json_t *obj)
 			cfg->aws.cache_dir = get_string(c, cr, "cache_dir", 0, 0, NULL);
 			require_abs(c, "cache_dir", cfg->aws.cache_dir);
 		}
+		/* The metadata lockdown is tried from this uid (never root). */
+		(void)get_uint(c, cr, "imds_probe_uid", 1, 4294967294u, 65534,
+		               &cfg->aws.imds_probe_uid);
 		pop(c);
 	}
 	pop(c);
@@ -1084,6 +1095,7 @@ void ig_config_free(struct ig_config *cfg)
 	free(cfg->totp.state_dir);
 	free(cfg->totp.issuer);
 	free(cfg->audit.path);
+	free(cfg->audit.seal_key);
 	free(cfg->session.dir);
 	free(cfg->session.grant_dir);
 	free(cfg->aws.region);

@@ -510,6 +510,7 @@ json_t *ig_gate_handle(json_t *request, const struct ig_gate_env *env)
 	}
 	c.aopts.path = c.cfg->audit.path;
 	c.aopts.use_syslog = c.cfg->audit.syslog;
+	c.aopts.seal_key = c.cfg->audit.seal_key;
 	c.aopts.host = env->host;
 	c.aopts.now_ms = 0;
 	if (!ig_name_is_safe(c.rq.user)) {

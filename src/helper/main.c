@@ -36,8 +36,10 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "iamgate/config.h"
 #include "iamgate/gate.h"
 #include "iamgate/helper_io.h"
+#include "iamgate/imds_guard.h"
 #include "iamgate/protocol.h"
 #include "iamgate/util.h"
 
@@ -238,6 +240,38 @@ static int handle_request(struct ig_config **cache)
  * connection's descriptors are replaced by /dev/null, the alarm is reset.
  */
 #define SERVE_DEFAULT_WORKERS 4
+
+/*
+ * At start, with base credentials from IMDS: try the metadata lockdown
+ * (imds_guard.h) and record the verdict for the issuer, so that a host
+ * whose users can reach the instance role says so from the start.  The
+ * issuer checks again (at most once a minute) before it issues.
+ */
+static void imds_lockdown_at_start(const struct ig_config *cfg)
+{
+	struct ig_imds_guard_cfg g = {.state_dirfd = -1, .fresh = 1};
+	struct ig_imds_guard_result res;
+	char why[512];
+	int fd = -1;
+
+	if (cfg == NULL || cfg->aws.region == NULL || cfg->aws.source != IG_CREDS_IMDS)
+		return;
+	if (ig_own_dir(cfg->aws.cache_dir, 0700, &fd, why, sizeof(why)) == 0)
+		g.state_dirfd = fd;
+	else
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: IMDS cache dir refused: %s", why);
+	g.endpoint = cfg->aws.imds_endpoint;
+	g.uid = cfg->aws.imds_probe_uid;
+	g.now = time(NULL);
+	if (ig_imds_guard_check(&g, &res) == 0) {
+		syslog(LOG_AUTHPRIV | LOG_INFO, "iamgate: %s", res.detail);
+	} else {
+		syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: %s", res.detail);
+		fprintf(stderr, "iamgate-helper: %s\n", res.detail);
+	}
+	if (fd >= 0)
+		close(fd);
+}
 #define SERVE_MAX_WORKERS 64
 #define SERVE_DEFAULT_REQUESTS 100
 #define SERVE_MAX_REQUESTS 100000
@@ -528,6 +562,7 @@ static int serve(int argc, char **argv)
 	closelog();
 	openlog("iamgate-helper", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 	warm_name_service();
+	imds_lockdown_at_start(cache);
 	syslog(LOG_AUTHPRIV | LOG_INFO, "iamgate: serving %s with %ld workers", so.socket,
 	       so.workers);
 	while (!stopping) {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "iamgate/creds.h"
+#include "iamgate/imds_guard.h"
 #include "iamgate/protocol.h"
 #include "iamgate/roles.h"
 #include "iamgate/session.h"
@@ -148,7 +149,36 @@ out:
 	return r;
 }
 
-static int load_base(const struct ig_session_ctx *sc, struct ig_aws_creds *base,
+/*
+ * Base credentials from IMDS: nothing is issued while a user of this host
+ * could take them too (imds_guard.h; the verdict is recorded in cfd, the
+ * IMDS cache directory, for a minute).
+ */
+static int imds_lockdown(const struct ig_session_ctx *sc, int cfd, json_t *reply,
+                         const char **reason)
+{
+	struct ig_imds_guard_cfg g = {.endpoint = sc->cfg->aws.imds_endpoint,
+	                              .uid = sc->cfg->aws.imds_probe_uid,
+	                              .state_dirfd = cfd,
+	                              .now = sc->now};
+	struct ig_imds_guard_result res;
+	int r = ig_imds_guard_check(&g, &res);
+
+	if (r == 0)
+		return 0;
+	syslog(LOG_AUTHPRIV | LOG_ERR, "iamgate: %s", res.detail);
+	*reason = ig_reason_name(res.reason);
+	message(reply, r == IG_ERR_DENIED
+	                       ? "iamgate: no AWS credentials are issued on this host while its "
+	                         "users can reach the instance metadata service; `iamgate check` "
+	                         "tells an administrator how to fix it."
+	                       : "iamgate: no AWS credentials are issued on this host: the "
+	                         "instance metadata lockdown cannot be checked; `iamgate check` "
+	                         "tells an administrator why.");
+	return r;
+}
+
+static int load_base(const struct ig_session_ctx *sc, json_t *reply, struct ig_aws_creds *base,
                      const char **reason)
 {
 	const struct ig_config *cfg = sc->cfg;
@@ -170,7 +200,10 @@ static int load_base(const struct ig_session_ctx *sc, struct ig_aws_creds *base,
 			*reason = "imds_cache_unusable";
 			return IG_ERR_UNSAFE;
 		}
+		r = imds_lockdown(sc, cfd, reply, reason);
 		close(cfd);
+		if (r != 0)
+			return r;
 		cc.cache_dir = cfg->aws.cache_dir;
 	}
 	r = ig_creds_load(&cc, base, &info);
@@ -254,7 +287,7 @@ void ig_session_open(const struct ig_session_ctx *sc, json_t *reply)
 		reason = "session_tags_invalid";
 		goto issue_failed;
 	}
-	if ((r = load_base(sc, &base, &reason)) != 0)
+	if ((r = load_base(sc, reply, &base, &reason)) != 0)
 		goto issue_failed;
 	have_base = 1;
 	for (size_t i = 0; i < ni; i++) {

@@ -16,7 +16,9 @@
 #                                real group / user (home under $E, shell
 #                                /bin/sh, an authorized key for the client)
 #   e2e_enroll USER SECRET       enroll a base32 TOTP secret
-#   e2e_config [AWS_JSON]        write the gate's config ($CONFIG)
+#   e2e_config [AWS_JSON]        write the gate's config ($CONFIG);
+#                                on_issue_failure is $E2E_ON_ISSUE_FAILURE
+#                                (default continue)
 #   sts_start / sts_stop         STS endpoint + IMDS (tests/sts/stsctl.sh)
 #   sshd_start / sshd_stop       sshd on 127.0.0.1:$SSHD_PORT
 #   e2e_pam_service OPTIONS      rewrite the sshd PAM service's module options
@@ -172,7 +174,7 @@ e2e_config() {
             "lockout_seconds": 900 },
   "audit": { "path": "$AUDIT", "syslog": false },
   "session": { "dir": "$SESSIONS", "grant_dir": "$E/run/grants", "grant_ttl_seconds": 120,
-               "on_issue_failure": "continue" }${aws:+,
+               "on_issue_failure": "${E2E_ON_ISSUE_FAILURE:-continue}" }${aws:+,
   $aws}
 }
 JSON

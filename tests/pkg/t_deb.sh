@@ -24,6 +24,9 @@ ISSUER_PATH=/usr/libexec/iamgate/iamgate-issuer
 CLI_PATH=/usr/sbin/iamgate
 UNIT_PATH=/lib/systemd/system/iamgate-helper.service
 UNIT_LINK=/etc/systemd/system/multi-user.target.wants/iamgate-helper.service
+LOCK_UNIT=/lib/systemd/system/iamgate-imds-lockdown.service
+LOCK_LINK=/etc/systemd/system/sysinit.target.wants/iamgate-imds-lockdown.service
+NFT_PATH=/etc/iamgate/iamgate-imds.nft
 LOCK=/run/lock/iamgate-t_deb.lock
 MARK=/run/lock/iamgate-t_deb.installed
 
@@ -60,6 +63,8 @@ has -rwxr-xr-x root/root "${HELPER_PATH#/}"
 has -rwxr-xr-x root/root "${ISSUER_PATH#/}"
 has -rwxr-xr-x root/root "${CLI_PATH#/}"
 has -rw------- root/root etc/iamgate/iamgate.json
+has -rw-r--r-- root/root "${NFT_PATH#/}"
+has -rw-r--r-- root/root "${LOCK_UNIT#/}"
 has -rw-r--r-- root/root etc/logrotate.d/iamgate
 has -rw-r--r-- root/root usr/lib/tmpfiles.d/iamgate.conf
 has -rw-r--r-- root/root "${UNIT_PATH#/}"
@@ -91,8 +96,8 @@ bad=$(awk '$2 != "root/root"' <<<"$LIST")
 if [ -z "$bad" ]; then t_ok "every file is root/root in the archive (the audit group comes from the postinst)"; else t_fail "non-root owners" "$bad"; fi
 
 conffiles=$(dpkg-deb --ctrl-tarfile "$DEB" | tar -xOf - ./conffiles 2>/dev/null | sort | tr '\n' ' ')
-if [ "$conffiles" = "/etc/iamgate/iamgate.json /etc/logrotate.d/iamgate " ]; then
-	t_ok "conffiles: the configuration and the logrotate file"
+if [ "$conffiles" = "/etc/iamgate/iamgate-imds.nft /etc/iamgate/iamgate.json /etc/logrotate.d/iamgate " ]; then
+	t_ok "conffiles: the configuration, the metadata lockdown rule and the logrotate file"
 else
 	t_fail "conffiles are: $conffiles"
 fi
@@ -158,6 +163,29 @@ if grep -qE '^d[[:space:]]+/run/iamgate[[:space:]]+07[05]{2}[[:space:]]+root[[:s
 else
 	t_fail "/run/iamgate in tmpfiles.d" "$(grep /run/iamgate "$x/usr/lib/tmpfiles.d/iamgate.conf")"
 fi
+# The metadata lockdown: the rule as in the tree, loaded by a oneshot unit
+# early at boot (before the network and the helper; again after
+# nftables.service, whose flush removes every table) that never unloads it.
+lunit=$x/$LOCK_UNIT
+bad=""
+for l in "Type=oneshot" "RemainAfterExit=yes" "ExecStart=/usr/sbin/nft -f $NFT_PATH" \
+	"DefaultDependencies=no" "Before=network-pre.target iamgate-helper.service shutdown.target" \
+	"After=nftables.service" "PartOf=nftables.service" "ReloadPropagatedFrom=nftables.service" \
+	"WantedBy=sysinit.target"; do
+	grep -qxF -- "$l" "$lunit" 2>/dev/null || bad="$bad [$l]"
+done
+grep -q '^ExecStop' "$lunit" 2>/dev/null && bad="$bad ExecStop"
+grep -qxF "After=iamgate-imds-lockdown.service" "$unit" && grep -qxF "Wants=iamgate-imds-lockdown.service" "$unit" || bad="$bad helper-not-after-lockdown"
+if [ -f "$lunit" ] && [ -z "$bad" ] && cmp -s "$x/$NFT_PATH" packaging/nftables/iamgate-imds.nft; then
+	t_ok "iamgate-imds-lockdown.service loads $NFT_PATH (as in packaging/nftables) early, before the helper, never unloads it"
+else
+	t_fail "iamgate-imds-lockdown.service / $NFT_PATH" "missing or wrong:$bad"
+fi
+if dpkg-deb -f "$DEB" Depends | tr ',' '\n' | grep -qx ' *nftables'; then
+	t_ok "the package depends on nftables"
+else
+	t_fail "Depends: nftables" "$(dpkg-deb -f "$DEB" Depends)"
+fi
 rm -rf "$x"
 # The maintainer scripts enable the unit and start it only where systemd
 # runs: without it (a container, a chroot) the install must not fail.
@@ -172,6 +200,13 @@ if grep -q 'deb-systemd-helper.*enable.*iamgate-helper\.service' "$ctl/postinst"
 	t_ok "postinst enables iamgate-helper.service and starts it only under a running systemd; prerm stops it, postrm purges it"
 else
 	t_fail "systemd snippets in the maintainer scripts" "$(grep -h iamgate-helper "$ctl"/postinst "$ctl"/prerm "$ctl"/postrm 2>/dev/null)"
+fi
+if grep -q 'deb-systemd-helper.*enable.*iamgate-imds-lockdown\.service' "$ctl/postinst" &&
+	grep -q "nft -f $NFT_PATH" "$ctl/postinst" &&
+	grep -q 'nft delete table inet iamgate_imds' "$ctl/postrm"; then
+	t_ok "postinst loads the lockdown now and enables its unit; postrm's purge unloads it"
+else
+	t_fail "lockdown in the maintainer scripts" "$(grep -hn 'nft\|imds-lockdown' "$ctl"/postinst "$ctl"/postrm 2>/dev/null)"
 fi
 rm -rf "$ctl"
 
@@ -212,9 +247,10 @@ if present && [ -f "$MARK" ]; then
 fi
 foreign=""
 present && foreign="the iamgate package"
-for p in /etc/iamgate /var/lib/iamgate /var/log/iamgate /usr/libexec/iamgate "$MODULE_PATH" "$CLI_PATH" "$UNIT_PATH"; do
+for p in /etc/iamgate /var/lib/iamgate /var/log/iamgate /usr/libexec/iamgate "$MODULE_PATH" "$CLI_PATH" "$UNIT_PATH" "$LOCK_UNIT"; do
 	[ -e "$p" ] && foreign="$foreign $p"
 done
+nft list table inet iamgate_imds >/dev/null 2>&1 && foreign="$foreign (nftables table inet iamgate_imds)"
 if [ -n "$foreign" ]; then
 	# A real installation: never overwrite or purge it.
 	t_ok "install tests skipped: this host already has$foreign # SKIP"
@@ -284,6 +320,22 @@ is /run/iamgate/sessions root:root 711
 is /run/iamgate/grants root:root 700
 is /run/iamgate/cache root:root 700
 is "$UNIT_PATH" root:root 644
+is "$LOCK_UNIT" root:root 644
+is "$NFT_PATH" root:root 644
+# Loaded now, in this host's ruleset (it only refuses other users' packets
+# to the metadata addresses, which no test sends), and enabled for boot.
+loaded=$(nft list table inet iamgate_imds 2>&1)
+if grep -q 'ip daddr 169.254.169.254 meta skuid != 0 meta l4proto tcp reject with tcp reset' <<<"$loaded" &&
+	grep -q 'ip6 daddr fd00:ec2::254 meta skuid != 0 meta l4proto tcp reject with tcp reset' <<<"$loaded"; then
+	t_ok "the postinst loaded the metadata lockdown (table inet iamgate_imds)"
+else
+	t_fail "lockdown loaded by the postinst" "$loaded $(tail -5 "$T/dpkg.log")"
+fi
+if [ -L "$LOCK_LINK" ] && [ "$(readlink -f "$LOCK_LINK")" = "$(readlink -f "$LOCK_UNIT")" ]; then
+	t_ok "the package enables iamgate-imds-lockdown.service (sysinit.target.wants)"
+else
+	t_fail "iamgate-imds-lockdown.service enabled" "$(ls -l "$LOCK_LINK" 2>&1)"
+fi
 # Enabled as Debian does with services; started only where systemd runs
 # (this suite's host may have none: then the install must still succeed).
 if [ -L "$UNIT_LINK" ] && [ "$(readlink -f "$UNIT_LINK")" = "$(readlink -f "$UNIT_PATH")" ]; then
@@ -292,11 +344,11 @@ else
 	t_fail "iamgate-helper.service enabled" "$(ls -l "$UNIT_LINK" 2>&1)"
 fi
 if command -v systemd-analyze >/dev/null; then
-	out=$(systemd-analyze verify "$UNIT_PATH" 2>&1)
+	out=$(systemd-analyze verify "$UNIT_PATH" "$LOCK_UNIT" 2>&1)
 	if [ $? -eq 0 ] && [ -z "$out" ]; then
-		t_ok "systemd-analyze verify accepts the installed unit (ExecStart, man pages, keys)"
+		t_ok "systemd-analyze verify accepts the installed units (ExecStart, man pages, keys)"
 	else
-		t_fail "systemd-analyze verify $UNIT_PATH" "$out"
+		t_fail "systemd-analyze verify $UNIT_PATH $LOCK_UNIT" "$out"
 	fi
 	# The check must notice a bad unit: an unknown key and a missing program.
 	sed -e 's,^ExecStart=/usr/libexec/iamgate/,ExecStart=/usr/libexec/iamgate/no-such-,' -e '/^\[Service\]/a NoSuchKey=1' \
@@ -333,7 +385,14 @@ if [ "$(sha256sum /etc/pam.d/sshd 2>/dev/null)" = "$sshd_pam_before" ] && ! dpkg
 else
 	t_fail "the package touched the PAM configuration"
 fi
-out=$("$CLI_PATH" check 2>&1)
+# The loader resolves every configured group to its gid: the example's
+# groups exist for this check (those made here are removed again).
+made=()
+for g in $(jq -r '.groups | keys[] | select(startswith("#") | not)' /etc/iamgate/iamgate.json); do
+	getent group "$g" >/dev/null || { groupadd "$g" && made+=("$g"); }
+done
+out=$("$CLI_PATH" check --no-probe 2>&1)
+for g in "${made[@]}"; do groupdel "$g" 2>/dev/null; done
 if [ $? -eq 0 ] && grep -q '^/etc/iamgate/iamgate.json: configuration OK' <<<"$out"; then
 	t_ok "iamgate check accepts the installed example configuration"
 else
@@ -512,12 +571,14 @@ DEBIAN_FRONTEND=noninteractive dpkg --purge iamgate >"$T/purge.log" 2>&1
 left=""
 for p in "$MODULE_PATH" "$HELPER_PATH" "$ISSUER_PATH" "$CLI_PATH" /etc/iamgate /etc/logrotate.d/iamgate \
 	/usr/lib/tmpfiles.d/iamgate.conf /var/lib/iamgate /var/log/iamgate /run/iamgate "$UNIT_PATH" "$UNIT_LINK" \
+	"$LOCK_UNIT" "$LOCK_LINK" \
 	/usr/share/man/man8/pam_iamgate.8.gz; do
 	{ [ -e "$p" ] || [ -L "$p" ]; } && left="$left $p"
 done
 dpkg-statoverride --list /var/log/iamgate >/dev/null 2>&1 && left="$left statoverride"
+nft list table inet iamgate_imds >/dev/null 2>&1 && left="$left nftables:inet/iamgate_imds"
 if ! present && [ -z "$left" ]; then
-	t_ok "dpkg --purge removes the package, its configuration, state and statoverride"
+	t_ok "dpkg --purge removes the package, its configuration, state, statoverride and lockdown table"
 else
 	t_fail "purge left:$left" "$(tail -n 10 "$T/purge.log")"
 fi

@@ -69,13 +69,14 @@ if [ -z "$gone" ]; then t_ok "the ranges in iamgate.json(5) are the ones src/cor
 # --- iamgate(8): every subcommand and option ------------------------------
 opts=$(awk '/static const struct option lo\[\] = \{/,/\};/' src/cli/main.c |
 	grep -oE '\{"[a-z0-9-]+"' | tr -d '{"' | sort -u | sed 's/^/--/')
-aopts=$(awk '/static const char \*const (common|show_only)\[\] = \{/,/\};/' src/cli/audit_cli.c |
-	grep -oE '"--[a-z-]+"' | tr -d '"' | sort -u)
+aopts=$(grep -oE '^ *\{\{"[a-z-]+"' src/cli/audit_cli.c | grep -oE '[a-z-]+' | sort -u | sed 's/^/--/')
 n=$(wc -w <<<"$opts $aopts")
 if [ "$n" -ge 15 ]; then t_ok "found $n options in src/cli/main.c and src/cli/audit_cli.c"; else t_fail "only $n options extracted" "$opts $aopts"; fi
 cli8=$(render "$MAN/iamgate.8")
 m=$(missing "$cli8" $opts $aopts "iamgate check" "iamgate enroll" "iamgate status" \
-	"iamgate unlock" "iamgate audit verify" "iamgate audit show" "EXIT STATUS")
+	"iamgate unlock" "iamgate audit verify" "iamgate audit show" "iamgate audit seal-init" \
+	"iamgate audit seal" SEALING "What it does not prove" \
+	seal_initialized epoch_sealed seal_key_missing "aws logs get-log-events" "EXIT STATUS")
 if [ -z "$m" ]; then t_ok "iamgate(8) documents every subcommand and option"; else t_fail "iamgate(8) lacks:$m"; fi
 
 # --- pam_iamgate(8): options, stack, sshd_config, return codes ------------
@@ -120,6 +121,20 @@ for c in PAM_SUCCESS PAM_AUTH_ERR PAM_PERM_DENIED PAM_SESSION_ERR; do
 	grep -qw "$c" src/pam/pam_iamgate.c || gone="$gone $c"
 done
 if [ -z "$gone" ]; then t_ok "the return codes in pam_iamgate(8) are the module's"; else t_fail "pam_iamgate.c no longer uses$gone"; fi
+
+# The metadata lockdown (iamgate(8)) with its reasons as reason.h names
+# them, and what PAM applications do with a refused session (pam_iamgate(8)).
+lreasons=$(grep -oE 'X\(IMDS_(REACHABLE_BY_USERS|LOCKDOWN_UNVERIFIED), "[a-z_]+"\)' include/iamgate/reason.h | grep -oE '"[a-z_]+"' | tr -d '"')
+m=$(missing "$cli8" $lreasons "METADATA LOCKDOWN" /etc/iamgate/iamgate-imds.nft iamgate-imds-lockdown.service \
+	"inet iamgate_imds" aws.credentials.imds_probe_uid /run/iamgate/cache/imds-guard.json)
+if [ "$(wc -w <<<"$lreasons")" -eq 2 ] && [ -z "$m" ]; then
+	t_ok "iamgate(8) documents the metadata lockdown, its rule, unit and reasons ($(echo $lreasons))"
+else
+	t_fail "iamgate(8) lacks:$m" "reasons found in reason.h: $lreasons"
+fi
+m=$(missing "$pam8" "A REFUSED SESSION" "exits 254" tests/e2e/t_session_deny.sh "sudo(8)" "su(1)" \
+	"login(1)" "cron(8)" "PAM_SESSION_ERR as not fatal")
+if [ -z "$m" ]; then t_ok "pam_iamgate(8) says which applications honour a refused session"; else t_fail "pam_iamgate(8) lacks:$m"; fi
 
 # The cross-reference checker must notice a missing key.
 m=$(missing "$json5" no_such_key_xyz)

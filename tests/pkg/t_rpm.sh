@@ -47,6 +47,23 @@ for sec in post preun postun; do
 		t_fail "%$sec lacks iamgate-helper.service" "$(section "$sec")"
 	fi
 done
+# The metadata lockdown: loaded by %post and enabled on a fresh install (not
+# left to RHEL's preset, which disables services), stopped, disabled and
+# unloaded on erase, restarted (the rule reloaded) on upgrade.
+if section post | grep -q '/usr/sbin/nft -f /etc/iamgate/iamgate-imds.nft' &&
+	section post | grep -q 'systemctl --no-reload enable iamgate-imds-lockdown\.service' &&
+	section preun | grep -q 'systemctl.*iamgate-imds-lockdown\.service' &&
+	section postun | grep -q 'systemctl.*iamgate-imds-lockdown\.service' &&
+	section postun | grep -q 'nft delete table inet iamgate_imds'; then
+	t_ok "%post loads the metadata lockdown and enables its unit; erase unloads it"
+else
+	t_fail "lockdown in the scriptlets" "$(section post; section preun; section postun)"
+fi
+if rpmspec -q --requires "$SPEC" 2>/dev/null | grep -qx 'nftables'; then
+	t_ok "the RPM requires nftables"
+else
+	t_fail "Requires: nftables" "$(rpmspec -q --requires "$SPEC" 2>&1)"
+fi
 rpmver=$(rpmspec -q --srpm --qf '%{version}' "$SPEC" 2>/dev/null)
 debver=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 if [ -n "$rpmver" ] && [ "$rpmver" = "${debver%%-*}" ]; then
@@ -94,10 +111,13 @@ want rpm "drwxr-x--- root/iamgate-audit var/log/iamgate"
 want rpm "-rw------- root/root etc/iamgate/iamgate.json"
 want deb "-rw-r--r-- root/root lib/systemd/system/iamgate-helper.service"
 want rpm "-rw-r--r-- root/root usr/lib/systemd/system/iamgate-helper.service"
+want deb "-rw-r--r-- root/root lib/systemd/system/iamgate-imds-lockdown.service"
+want rpm "-rw-r--r-- root/root usr/lib/systemd/system/iamgate-imds-lockdown.service"
+want rpm "-rw-r--r-- root/root etc/iamgate/iamgate-imds.nft"
 cfg=$(rpm -qp --nosignature --qf '[%{FILEFLAGS:fflags}|%{FILENAMES}\n]' "$RPM" |
 	awk -F'|' '$1 ~ /c/ && $1 ~ /n/ {print $2}' | sort | tr '\n' ' ')
-if [ "$cfg" = "/etc/iamgate/iamgate.json /etc/logrotate.d/iamgate " ]; then
-	t_ok "%config(noreplace): the configuration and the logrotate file"
+if [ "$cfg" = "/etc/iamgate/iamgate-imds.nft /etc/iamgate/iamgate.json /etc/logrotate.d/iamgate " ]; then
+	t_ok "%config(noreplace): the configuration, the metadata lockdown rule and the logrotate file"
 else
 	t_fail "%config(noreplace) files: $cfg"
 fi

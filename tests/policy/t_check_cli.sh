@@ -21,7 +21,7 @@ cp "$ROOT/config/iamgate.json" "$T/iamgate.json"
 chmod 0600 "$T/iamgate.json"
 cp -r "$ROOT/config/iam" "$T/iam"
 
-out=$("$CLI" check --config "$T/iamgate.json" --policies "$T/iam" 2>&1)
+out=$("$CLI" check --no-probe --config "$T/iamgate.json" --policies "$T/iam" 2>&1)
 if [ $? -eq 0 ] && echo "$out" | grep -q "configuration OK: 3 allowlists, 10 groups, 10 roles; policies OK"; then
 	t_ok "shipped example config + config/iam: check passes"
 else
@@ -31,14 +31,14 @@ fi
 # A non-pii role that can read RDS snapshots: refused with file:line.
 f=$T/iam/prod-app-developer/policy.json
 jq '.Statement += [{"Sid": "SnapshotPeek", "Effect": "Allow", "Action": "rds:*", "Resource": "*"}]' "$f" >"$f.new" && mv "$f.new" "$f"
-out=$("$CLI" check --config "$T/iamgate.json" --policies "$T/iam" 2>&1)
+out=$("$CLI" check --no-probe --config "$T/iamgate.json" --policies "$T/iam" 2>&1)
 rc=$?
 if [ $rc -eq 1 ] && echo "$out" | grep -qE "prod-app-developer/policy.json:[1-9][0-9]*: error: .*(customer data|pii)"; then
 	t_ok "non-pii role reaching RDS snapshots: exit 1, file:line: error"
 else
 	t_fail "mutated check (rc=$rc)" "$out"
 fi
-json=$("$CLI" check --config "$T/iamgate.json" --policies "$T/iam" --json 2>/dev/null)
+json=$("$CLI" check --no-probe --config "$T/iamgate.json" --policies "$T/iam" --json 2>/dev/null)
 if echo "$json" | jq -e '.errors >= 1 and (.findings | any(.severity == "error" and (.file | test("prod-app-developer"))))' >/dev/null; then
 	t_ok "--json lists the same finding for tools"
 else
@@ -47,9 +47,9 @@ fi
 
 # --policies without the bastion role: a clear refusal.
 jq 'del(.policy.bastion_role_arn)' "$T/iamgate.json" >"$T/nobastion.json" && chmod 0600 "$T/nobastion.json"
-out=$("$CLI" check --config "$T/nobastion.json" --policies "$T/iam" 2>&1)
+out=$("$CLI" check --no-probe --config "$T/nobastion.json" --policies "$T/iam" 2>&1)
 if [ $? -ne 0 ] && echo "$out" | grep -q "bastion_role_arn"; then t_ok "--policies without bastion_role_arn: says what to add"; else t_fail "no bastion arn" "$out"; fi
 
 # Without --policies the config alone is checked.
-if "$CLI" check --config "$T/nobastion.json" >/dev/null 2>&1; then t_ok "check without --policies: config only"; else t_fail "config-only check"; fi
+if "$CLI" check --no-probe --config "$T/nobastion.json" >/dev/null 2>&1; then t_ok "check without --policies: config only"; else t_fail "config-only check"; fi
 t_done

@@ -222,7 +222,9 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--state", required=True, help="JSON state file shared with the STS endpoint")
-    ap.add_argument("--bind", default="127.0.0.1", help="loopback address (127.0.0.1 or ::1)")
+    ap.add_argument("--bind", default="127.0.0.1",
+                    help="loopback address (127.0.0.1 or ::1); any address inside a network "
+                         "namespace with no interface but lo")
     ap.add_argument("--port", type=int, default=0, help="0: pick a free port")
     ap.add_argument("--port-file", help="write the chosen port here once listening")
     ap.add_argument("--log", help="JSONL request log (appended)")

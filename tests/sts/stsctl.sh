@@ -22,6 +22,13 @@
 #       --lifetime S           servers exit by themselves after S seconds
 #                              (default $STS_LIFETIME or 1800)
 #   stsctl.sh stop DIR [sts|imds|store]   stop (SIGTERM, then SIGKILL after 5 s) by pid file
+#
+# The IMDS emulator is locked down like the real service on a bastion
+# (packaging/nftables/iamgate-imds.nft): started by root, it gets an
+# nftables table of its own (inet iamgate_test_imds_PORT, in the caller's
+# network namespace) that lets only uid 0 connect to its port, since the
+# gate issues nothing while a user can reach its IMDS endpoint.  stop
+# removes the table.
 #   stsctl.sh ctl DIR sts|imds|ddb|kms [JSON]   GET the control state, or POST faults
 #   stsctl.sh env DIR                   print DIR/env
 #   stsctl.sh table DIR NAME            (--store) create table NAME from the
@@ -89,6 +96,35 @@ wait_port() { # DIR NAME SCRIPT (bounded: 30 s, generous for a loaded machine)
 
 q() { printf '%q' "$1"; }
 
+# imds_lock DIR BIND PORT: only root may connect to BIND:PORT (see the top).
+imds_lock() {
+	local table=iamgate_test_imds_$3 fam=ip
+	case $2 in *:*) fam=ip6 ;; esac
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "stsctl.sh: not root: the IMDS emulator is not locked down (the gate will refuse to issue)" >&2
+		return 0
+	fi
+	command -v nft >/dev/null || die "nft missing: apt-get install nftables (tests/deps.sh)"
+	nft -f - <<NFT || die "cannot load the IMDS emulator's lockdown table $table"
+table inet $table
+delete table inet $table
+table inet $table {
+	chain output {
+		type filter hook output priority filter; policy accept;
+		$fam daddr $2 tcp dport $3 meta skuid != 0 reject with tcp reset
+	}
+}
+NFT
+	echo "$table" >"$1/imds.nft-table"
+}
+
+imds_unlock() {
+	local table
+	table=$(cat "$1/imds.nft-table" 2>/dev/null) || return 0
+	case $table in iamgate_test_imds_[0-9]*) nft delete table inet "$table" 2>/dev/null || true ;; esac
+	rm -f "$1/imds.nft-table"
+}
+
 cmd_start() {
 	local dir=$1
 	shift
@@ -140,7 +176,10 @@ cmd_start() {
 		echo $! >"$dir/imds.pid"
 	fi
 	wait_port "$dir" sts sts_endpoint.py
-	[ $imds = 1 ] && wait_port "$dir" imds imds.py
+	if [ $imds = 1 ]; then
+		wait_port "$dir" imds imds.py
+		imds_lock "$dir" "$bind" "$(cat "$dir/imds.port")"
+	fi
 	[ $store = 1 ] && start_store "$dir" "$cadir" "$state" "$bind" "$lifetime"
 
 	local sp ip
@@ -240,7 +279,10 @@ start) cmd_start "$dir" "$@" ;;
 stop)
 	case ${1:-all} in
 	sts | all) stop_one "$dir" sts sts_endpoint.py ;;&
-	imds | all) stop_one "$dir" imds imds.py ;;&
+	imds | all)
+		stop_one "$dir" imds imds.py
+		imds_unlock "$dir"
+		;;&
 	store | all)
 		stop_one "$dir" ddb ddb_proxy.py
 		stop_one "$dir" kms kms_endpoint.py

@@ -384,6 +384,10 @@ H="X-aws-ec2-metadata-token: $TOK"
 C=/latest/meta-data/iam/security-credentials/
 r=$(curl -s -w ' %{http_code}' -H "$H" "$IMDS_URL$C")
 t_check "IMDS: role name with the token" [ "$r" = "iamgate-bastion-instance 200" ]
+t_check "IMDS: only root may connect (its own nftables table, as on a locked-down bastion)" \
+	bash -c "! setpriv --reuid 65534 --regid 65534 --clear-groups curl -s -o /dev/null -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' '$IMDS_URL/latest/api/token'"
+t_check "IMDS: --bind refuses the metadata address outside a namespace of its own" \
+	bash -c "! timeout 10 $PY $HERE/imds.py --state $STS_STATE --bind 169.254.169.254 2>/dev/null"
 t_check "IMDS: 401 without a token" [ "$(curl -s -o /dev/null -w '%{http_code}' "$IMDS_URL$C")" = 401 ]
 t_check "IMDS: 401 with a wrong token" \
 	[ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-aws-ec2-metadata-token: x${TOK#?}" "$IMDS_URL$C")" = 401 ]
@@ -424,6 +428,7 @@ t_check "IMDS: token expires after its TTL" \
 "$CTL" stop "$T" imds
 t_check "IMDS stopped: connection refused" \
 	bash -c "! curl -s -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' '$IMDS_URL/latest/api/token'"
+t_check "IMDS stopped: its nftables table is gone" bash -c "! nft list table inet iamgate_test_imds_$IMDS_PORT >/dev/null 2>&1"
 
 # --- logs: one JSON object per line, no secret anywhere ----------------------------------
 t_check "logs are JSONL" $PY -c 'import json,sys

@@ -262,6 +262,38 @@ static void test_aws_section(void **state)
 	             "lockout_max_seconds (60) is shorter than lockout_seconds (900)", "totp");
 }
 
+/* The metadata lockdown's probe uid: nobody unless set; never root. */
+static void test_imds_probe_uid(void **state)
+{
+	struct ig_config *cfg = NULL;
+	char *t;
+	(void)state;
+	t = replace(base, "\"audit\":", "\"aws\": {\"region\": \"eu-west-1\"},\n  \"audit\":");
+	assert_int_equal(ig_config_parse(t, strlen(t), "t.json", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->aws.imds_probe_uid, 65534);
+	ig_config_free(cfg);
+	free(t);
+	t = replace(base, "\"audit\":",
+	            "\"aws\": {\"region\": \"eu-west-1\", \"credentials\": {\"imds_probe_uid\": "
+	            "4294967294}},\n  \"audit\":");
+	assert_int_equal(ig_config_parse(t, strlen(t), "t.json", &cfg, err, sizeof(err)), 0);
+	assert_int_equal(cfg->aws.imds_probe_uid, 4294967294u);
+	ig_config_free(cfg);
+	free(t);
+	refused_repl("\"audit\":",
+	             "\"aws\": {\"region\": \"eu-west-1\", \"credentials\": {\"imds_probe_uid\": "
+	             "0}},\n  \"audit\":",
+	             "imds_probe_uid", "from 1 to 4294967294");
+	refused_repl("\"audit\":",
+	             "\"aws\": {\"region\": \"eu-west-1\", \"credentials\": {\"imds_probe_uid\": "
+	             "4294967295}},\n  \"audit\":",
+	             "imds_probe_uid", "out of range");
+	refused_repl("\"audit\":",
+	             "\"aws\": {\"region\": \"eu-west-1\", \"credentials\": {\"imds_probe_uid\": "
+	             "\"nobody\"}},\n  \"audit\":",
+	             "imds_probe_uid", "integer");
+}
+
 static void test_policy_section(void **state)
 {
 	(void)state;
@@ -552,6 +584,7 @@ int main(void)
 	        cmocka_unit_test(test_pii_roles_need_pii_group),
 	        cmocka_unit_test(test_bad_role_arn),
 	        cmocka_unit_test(test_aws_section),
+	        cmocka_unit_test(test_imds_probe_uid),
 	        cmocka_unit_test(test_policy_section),
 	        cmocka_unit_test(test_session_options),
 	        cmocka_unit_test(test_comments_allowed_but_not_elsewhere),
