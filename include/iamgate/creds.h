@@ -21,7 +21,7 @@
 
 #include "iamgate/error.h"
 #include "iamgate/sigv4.h"
-#include "iamgate/sts.h"
+#include "iamgate/timefmt.h"
 
 #define IG_CREDS_FILE_MAX (64 * 1024) /* shared-credentials file size cap */
 #define IG_CREDS_JSON_MAX (16 * 1024) /* IMDS credentials JSON / cache file cap */
@@ -81,7 +81,7 @@ struct ig_creds_info {
  * Load the base credentials from cfg->source into out (which need not be
  * initialised; on failure it is left wiped).  info (required) gets the
  * reason.  Credentials that carry an expiration (IMDS) and expire within
- * IG_STS_BASE_EXPIRY_MARGIN seconds are refused as
+ * IG_AWS_CREDS_EXPIRY_MARGIN seconds are refused as
  * "base_credentials_expired".
  *
  * imds: the cache file is used when it parses and its credentials expire

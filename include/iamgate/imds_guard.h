@@ -25,7 +25,7 @@
  *
  * This unit links no libcurl (a socket connect only), so the lean helper
  * can check at start; its endpoint parser accepts a strict subset of what
- * ig_sts_base_url (src/aws) accepts, and refuses the rest.
+ * ig_http_base_url (src/aws) accepts, and refuses the rest.
  */
 #ifndef IAMGATE_IMDS_GUARD_H
 #define IAMGATE_IMDS_GUARD_H

@@ -45,6 +45,11 @@
 	X(STATE_DIR_UNSAFE, "state_dir_unsafe")                               \
 	X(STATE_FILE_UNSAFE, "state_file_unsafe")                             \
 	X(STATE_UNAVAILABLE, "state_unavailable")                             \
+	/* the shared store (DynamoDB, its secrets under KMS) */              \
+	X(STORE_UNAVAILABLE, "store_unavailable")                             \
+	X(STORE_RECORD_MALFORMED, "store_record_malformed")                   \
+	X(KMS_UNAVAILABLE, "kms_unavailable")                                 \
+	X(KMS_REFUSED, "kms_refused")                                         \
 	/* the grant from auth to open_session */                             \
 	X(GRANT_UNAVAILABLE, "grant_unavailable")                             \
 	X(NO_GRANT, "no_grant")                                               \

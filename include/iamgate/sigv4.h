@@ -42,6 +42,16 @@ struct ig_aws_creds {
 /* explicit_bzero the keys, free the session token.  NULL is fine. */
 void ig_aws_creds_clear(struct ig_aws_creds *c);
 
+/* Credentials expiring within this many seconds count as expired. */
+#define IG_AWS_CREDS_EXPIRY_MARGIN 30
+
+/* 1 if s is a valid access key id: 16..128 of [A-Za-z0-9]. */
+int ig_aws_creds_key_id_ok(const char *s);
+
+/* 1 if s is 1..max of the credential character set [A-Za-z0-9/+=] (secret
+ * keys, session tokens): what STS, IMDS and credentials files may hand us. */
+int ig_aws_creds_secret_ok(const char *s, size_t max);
+
 struct ig_http_header {
 	const char *name;  /* RFC 9110 token */
 	const char *value; /* may hold obs-fold continuations ("\n  more") */

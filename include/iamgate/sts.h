@@ -1,20 +1,15 @@
 /*
  * sts.h - the AWS STS client: AssumeRole (several roles concurrently) and
- * GetCallerIdentity over HTTPS with libcurl, query protocol, SigV4-signed.
+ * GetCallerIdentity, query protocol, sent through the HTTP unit (http.h),
+ * whose transport rules hold here: https with verification always on, no
+ * proxy, no redirect, one total time limit for the whole call (all roles,
+ * all retries), retries only for throttling, 5xx, timeouts and connection
+ * errors.  Responses are capped at IG_STS_MAX_RESPONSE bytes.
  *
- * Transport rules, not configurable: TLS certificate and host name
- * verification always on (optional CA file), https only (the endpoint URL
- * must be https://, tests use a test CA), no proxy, no redirects followed,
- * responses capped at IG_STS_MAX_RESPONSE bytes, one total time limit for
- * the whole call (all roles, all retries).  Retries, with jittered
- * exponential backoff and only while time remains, happen only for
- * throttling (Throttling, ThrottlingException, RequestLimitExceeded, HTTP
- * 429), HTTP 5xx, timeouts and connection errors.
- *
- * Responses are parsed with libxml2 with no DTD (a document carrying one
- * is refused before any entity is declared), no entity substitution and no
- * network access; elements are found by local name in the STS namespace
- * (or no namespace) on the documented path, and a duplicated element is
+ * Responses are read with the xml unit (xml.h): no DTD (a document carrying
+ * one is refused before any entity is declared), no entity substitution, no
+ * network access; elements are found by local name in the STS namespace (or
+ * no namespace) on the documented path, and a duplicated element is
  * malformed.  Every value taken from a response is checked against its
  * character set and length before it is used.
  *
@@ -23,16 +18,13 @@
  * InvalidClientTokenId, SignatureDoesNotMatch, Throttling, ...), or one of
  * the transport reasons "timeout", "tls_verify_failed", "tls_error",
  * "connect_failed", "transport_error", "http_5xx", "http_redirect",
- * "http_error" (non-2xx without a parsable STS error), "malformed_response",
+ * "http_error" (non-200 without a parsable STS error), "malformed_response",
  * "response_too_large", "source_identity_mismatch", or the local reasons
  * "invalid_config", "invalid_request", "base_credentials_expired",
  * "base_credentials_missing", "internal".  A reason never contains a
  * secret, a token or request text.  The STS error Message is deliberately
  * not kept: for SignatureDoesNotMatch AWS echoes the canonical request,
  * which holds the caller's session token.
- *
- * libcurl: callers should call curl_global_init(CURL_GLOBAL_DEFAULT) once at
- * program start (the functions here call it too; it is reference-counted).
  */
 #ifndef IAMGATE_STS_H
 #define IAMGATE_STS_H
@@ -42,6 +34,7 @@
 
 #include "iamgate/error.h"
 #include "iamgate/sigv4.h"
+#include "iamgate/timefmt.h"
 
 #define IG_STS_MAX_RESPONSE (64 * 1024) /* bytes of one HTTP response body */
 #define IG_STS_MAX_ROLES 32             /* roles in one ig_sts_assume_roles call */
@@ -52,11 +45,6 @@
 #define IG_STS_DURATION_MAX 3600
 #define IG_STS_DEFAULT_TIMEOUT_MS 5000
 #define IG_STS_DEFAULT_ATTEMPTS 4
-/* Base credentials expiring within this many seconds count as expired. */
-#define IG_STS_BASE_EXPIRY_MARGIN 30
-
-/* A wall clock returning unix seconds; tests inject one. */
-typedef int64_t (*ig_clock_fn)(void *arg);
 
 struct ig_sts_config {
 	const char *endpoint; /* "https://host[:port]" with an optional "/" path */
@@ -106,7 +94,7 @@ void ig_sts_role_result_clear(struct ig_sts_role_result *r);
  * results[0..n-1] are always filled (reason "ok" or why not), also when the
  * function fails as a whole.  Inputs are validated first: a request with a
  * bad name, ARN or tag is not sent (reason "invalid_request"); base
- * credentials that are missing or expire within IG_STS_BASE_EXPIRY_MARGIN
+ * credentials that are missing or expire within IG_AWS_CREDS_EXPIRY_MARGIN
  * seconds of the injected clock are not used ("base_credentials_expired").
  * A successful result's credentials are checked: key id, secret and token
  * character sets, expiration in the future, and SourceIdentity as requested.
@@ -173,7 +161,8 @@ int ig_sts_assume_role_body(const struct ig_sts_assume_req *req, char **body) IG
  * expiration check (the credentials must not be expired).  Returns 0 or
  * IG_ERR_PARSE (out then holds nothing to free), IG_ERR_NOMEM.
  *
- * ig_sts_parse_error: an ErrorResponse; code receives the Error/Code
+ * ig_sts_parse_error: an ErrorResponse, read as the HTTP unit reads every
+ * query-protocol error (ig_http_parse_error); code receives the Error/Code
  * (checked: 1..63 of [A-Za-z0-9._]), request_id the RequestId or "".
  * Returns 0 or IG_ERR_PARSE.
  *
@@ -185,28 +174,5 @@ int ig_sts_parse_error(const char *xml, size_t len, char *code, size_t code_cap,
                        size_t rid_cap) IG_MUST_CHECK;
 int ig_sts_parse_caller_identity(const char *xml, size_t len,
                                  struct ig_sts_identity *out) IG_MUST_CHECK;
-
-/*
- * Parse an ISO 8601 UTC time "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (STS and
- * IMDS Expiration) into unix seconds (fraction dropped).  0 or IG_ERR_PARSE.
- */
-int ig_sts_parse_time(const char *s, int64_t *out) IG_MUST_CHECK;
-
-/*
- * Check an endpoint URL: scheme exactly `scheme` ("https" for STS, "http"
- * for IMDS), a host, an optional port, an empty or "/" path, and nothing
- * else (no user info, query, fragment or IPv6 zone).  base receives
- * "SCHEME://HOST[:PORT]" (default port dropped), host the Host header value
- * "HOST[:PORT]" (IPv6 in brackets).  0 or IG_ERR_INVAL.
- */
-int ig_sts_base_url(const char *url, const char *scheme, char *base, size_t base_cap, char *host,
-                    size_t host_cap) IG_MUST_CHECK;
-
-/* 1 if s is 1..max of the credential character set [A-Za-z0-9/+=] (secret
- * keys, session tokens), 0 otherwise; checks used for STS, IMDS and files. */
-int ig_sts_secret_chars_ok(const char *s, size_t max);
-
-/* 1 if s is a valid access key id: 16..128 of [A-Za-z0-9]. */
-int ig_sts_access_key_id_ok(const char *s);
 
 #endif

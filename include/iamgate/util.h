@@ -143,6 +143,9 @@ int ig_own_dir(const char *path, mode_t mode, int *dirfd, char *why, size_t whyc
  */
 int64_t ig_boot_time(void);
 
+/* CLOCK_MONOTONIC in milliseconds: for deadlines, never for dates. */
+int64_t ig_mono_ms(void);
+
 /*
  * Keep fd open until ig_close_deferred().  Closing the last descriptor of a
  * file a rename has replaced frees its blocks, which can be slow (ext4
@@ -164,6 +167,13 @@ int ig_random_bytes(void *buf, size_t n) IG_MUST_CHECK;
  * [A-Za-z0-9_.@-], not starting with '.' or '-'.  Returns 1 if safe.
  */
 int ig_name_is_safe(const char *name);
+
+/*
+ * 1 if s is min..max bytes, each an ASCII letter or digit or one of the
+ * characters in extra; 0 otherwise (NULL included).  For values taken from
+ * the network or a file before they are used: ids, names, tokens.
+ */
+int ig_chars_ok(const char *s, size_t min, size_t max, const char *extra);
 
 /* Lowercase hex of n bytes into out (cap >= 2n+1). */
 void ig_hex(const uint8_t *in, size_t n, char *out);

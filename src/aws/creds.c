@@ -4,8 +4,10 @@
  *
  * The INI reader is a small bounded line parser (the format is too simple
  * for a library and too loose to accept whatever a library accepts); the
- * IMDS JSON goes through jansson.  Secrets pass through jansson strings and
- * our own buffers; both are wiped before release.
+ * IMDS JSON goes through jansson, IMDS itself is asked through the HTTP
+ * unit (unsigned, plain http, one time limit for the three calls).
+ * Secrets pass through jansson strings and our own buffers; both are wiped
+ * before release.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,10 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "iamgate/creds.h"
+#include "iamgate/http.h"
+#include "iamgate/timefmt.h"
 #include "iamgate/util.h"
 
 #define MAX_TOKEN 8192
@@ -41,8 +44,8 @@ static void creds_wipe(struct ig_aws_creds *c)
 /* Copy a validated secret value into the creds; session token malloc'd. */
 static int creds_set(struct ig_aws_creds *c, const char *id, const char *secret, const char *token)
 {
-	if (!ig_sts_access_key_id_ok(id) || !ig_sts_secret_chars_ok(secret, 128) ||
-	    (token != NULL && !ig_sts_secret_chars_ok(token, MAX_TOKEN)))
+	if (!ig_aws_creds_key_id_ok(id) || !ig_aws_creds_secret_ok(secret, 128) ||
+	    (token != NULL && !ig_aws_creds_secret_ok(token, MAX_TOKEN)))
 		return IG_ERR_PARSE;
 	memcpy(c->access_key_id, id, strlen(id) + 1);
 	memcpy(c->secret_access_key, secret, strlen(secret) + 1);
@@ -91,100 +94,117 @@ static int ini_take(struct ini_val *slot, const char *v, size_t n)
 	return 0;
 }
 
+/* The reader's state: where we are and what the target profile holds. */
+struct ini {
+	const char *profile;
+	struct ini_val id, secret, token;
+	int in_target, seen_target, in_any;
+};
+
+/* "[name]" (trimmed): which section the following keys belong to. */
+static int ini_section(struct ini *st, const char *s, const char *e)
+{
+	const char *ns = s + 1, *ne = e - 1;
+
+	if (e - s < 3 || *ne != ']' || memchr(ns, ']', (size_t)(ne - ns)) ||
+	    memchr(ns, '[', (size_t)(ne - ns)))
+		return IG_ERR_PARSE;
+	trim(&ns, &ne);
+	if (ns == ne)
+		return IG_ERR_PARSE;
+	st->in_any = 1;
+	st->in_target = strlen(st->profile) == (size_t)(ne - ns) &&
+	                memcmp(ns, st->profile, (size_t)(ne - ns)) == 0;
+	if (st->in_target && st->seen_target++)
+		return IG_ERR_PARSE; /* ambiguous: which one did the admin mean? */
+	return 0;
+}
+
+/* "key = value" (trimmed) inside a section. */
+static int ini_pair(struct ini *st, const char *s, const char *e)
+{
+	const char *eq = memchr(s, '=', (size_t)(e - s));
+	const char *ks = s, *ke = eq, *vs, *ve = e;
+	size_t kn;
+
+	if (!st->in_any || eq == NULL)
+		return IG_ERR_PARSE;
+	vs = eq + 1;
+	trim(&ks, &ke);
+	trim(&vs, &ve);
+	if (ks == ke)
+		return IG_ERR_PARSE;
+	for (const char *k = ks; k < ke; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+		      (*k >= '0' && *k <= '9') || *k == '_'))
+			return IG_ERR_PARSE;
+	kn = (size_t)(ke - ks);
+	if (!st->in_target)
+		return 0;
+	if (key_is(ks, kn, "aws_access_key_id"))
+		return ini_take(&st->id, vs, (size_t)(ve - vs));
+	if (key_is(ks, kn, "aws_secret_access_key"))
+		return ini_take(&st->secret, vs, (size_t)(ve - vs));
+	if (key_is(ks, kn, "aws_session_token"))
+		return ini_take(&st->token, vs, (size_t)(ve - vs));
+	return 0; /* region, output, ...: not ours */
+}
+
+/* One line, without its newline. */
+static int ini_line(struct ini *st, const char *s, const char *e)
+{
+	if (e > s && e[-1] == '\r')
+		e--;
+	if ((size_t)(e - s) > MAX_LINE)
+		return IG_ERR_PARSE;
+	if (s < e && is_blank(*s)) {
+		/* configparser would take this as a continuation line: refuse
+		 * rather than guess, unless it is blank. */
+		trim(&s, &e);
+		return s == e ? 0 : IG_ERR_PARSE;
+	}
+	trim(&s, &e);
+	if (s == e || *s == '#' || *s == ';')
+		return 0;
+	if (*s == '[')
+		return ini_section(st, s, e);
+	return ini_pair(st, s, e);
+}
+
 int ig_creds_parse_ini(const char *text, size_t len, const char *profile, struct ig_aws_creds *out,
                        unsigned *bad_line)
 {
-	struct ini_val id = {0}, secret = {0}, token = {0};
+	struct ini st = {0};
 	const char *p = text, *end = text + len;
 	unsigned line = 0;
-	int in_target = 0, seen_target = 0, in_any = 0, r = 0;
+	int r = 0;
 
 	memset(out, 0, sizeof(*out));
 	*bad_line = 0;
-	if (profile == NULL)
-		profile = "default";
+	st.profile = profile != NULL ? profile : "default";
 	if (text == NULL || memchr(text, '\0', len) != NULL)
 		return IG_ERR_PARSE;
-	while (p < end) {
+	while (p < end && r == 0) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *s = p, *e = nl ? nl : end;
-		const char *eq;
+		const char *e = nl ? nl : end;
 
+		r = ++line > 100000 ? IG_ERR_PARSE : ini_line(&st, p, e);
 		p = nl ? nl + 1 : end;
-		line++;
-		r = IG_ERR_PARSE;
-		if (e > s && e[-1] == '\r')
-			e--;
-		if ((size_t)(e - s) > MAX_LINE || line > 100000)
-			goto fail;
-		if (s < e && is_blank(*s)) {
-			/* configparser would take this as a continuation line: refuse
-			 * rather than guess, unless it is blank. */
-			trim(&s, &e);
-			if (s == e)
-				continue;
-			goto fail;
-		}
-		trim(&s, &e);
-		if (s == e || *s == '#' || *s == ';')
-			continue;
-		if (*s == '[') {
-			const char *ns = s + 1, *ne = e - 1;
-			if (e - s < 3 || *ne != ']' || memchr(ns, ']', (size_t)(ne - ns)) ||
-			    memchr(ns, '[', (size_t)(ne - ns)))
-				goto fail;
-			trim(&ns, &ne);
-			if (ns == ne)
-				goto fail;
-			in_any = 1;
-			in_target = strlen(profile) == (size_t)(ne - ns) &&
-			            memcmp(ns, profile, (size_t)(ne - ns)) == 0;
-			if (in_target && seen_target++)
-				goto fail; /* ambiguous: which one did the admin mean? */
-			continue;
-		}
-		if (!in_any || (eq = memchr(s, '=', (size_t)(e - s))) == NULL)
-			goto fail;
-		{
-			const char *ks = s, *ke = eq, *vs = eq + 1, *ve = e;
-			trim(&ks, &ke);
-			trim(&vs, &ve);
-			if (ks == ke)
-				goto fail;
-			for (const char *k = ks; k < ke; k++)
-				if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
-				      (*k >= '0' && *k <= '9') || *k == '_'))
-					goto fail;
-			if (!in_target)
-				continue;
-			if (key_is(ks, (size_t)(ke - ks), "aws_access_key_id"))
-				r = ini_take(&id, vs, (size_t)(ve - vs));
-			else if (key_is(ks, (size_t)(ke - ks), "aws_secret_access_key"))
-				r = ini_take(&secret, vs, (size_t)(ve - vs));
-			else if (key_is(ks, (size_t)(ke - ks), "aws_session_token"))
-				r = ini_take(&token, vs, (size_t)(ve - vs));
-			else
-				r = 0; /* region, output, ...: not ours */
-			if (r != 0)
-				goto fail;
-		}
 	}
-	line = 0;
-	r = IG_ERR_NOTFOUND;
-	if (!seen_target || id.v == NULL || secret.v == NULL)
-		goto fail;
-	if ((r = creds_set(out, id.v, secret.v, token.v)) != 0)
-		goto fail;
-	r = 0;
-	goto out;
-fail:
-	*bad_line = r == IG_ERR_PARSE ? line : 0;
-	ig_aws_creds_clear(out);
-	creds_wipe(out);
-out:
-	ig_freezero(id.v, id.cap);
-	ig_freezero(secret.v, secret.cap);
-	ig_freezero(token.v, token.cap);
+	if (r == 0)
+		line = 0; /* what follows is about values, not a line */
+	if (r == 0 && (!st.seen_target || st.id.v == NULL || st.secret.v == NULL))
+		r = IG_ERR_NOTFOUND;
+	if (r == 0)
+		r = creds_set(out, st.id.v, st.secret.v, st.token.v);
+	if (r != 0) {
+		*bad_line = r == IG_ERR_PARSE ? line : 0;
+		ig_aws_creds_clear(out);
+		creds_wipe(out);
+	}
+	ig_freezero(st.id.v, st.id.cap);
+	ig_freezero(st.secret.v, st.secret.cap);
+	ig_freezero(st.token.v, st.token.cap);
 	return r;
 }
 
@@ -236,7 +256,7 @@ int ig_creds_parse_imds_json(const char *json, size_t len, struct ig_aws_creds *
 	token = json_str(root, "Token");
 	exp = json_str(root, "Expiration");
 	if (id == NULL || secret == NULL || token == NULL || exp == NULL ||
-	    ig_sts_parse_time(exp, &when) != 0)
+	    ig_timefmt_parse_utc(exp, &when) != 0)
 		goto out;
 	if ((r = creds_set(out, id, secret, token)) != 0)
 		goto out;
@@ -258,114 +278,41 @@ out:
 /* ------------------------------------------------------------------ */
 /* IMDS over HTTP                                                      */
 
-struct body {
-	char *p;
-	size_t len, cap;
-	int too_big;
-};
-
-static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
-{
-	struct body *b = arg;
-	size_t n = size * nmemb;
-
-	if (n >= b->cap - b->len) {
-		b->too_big = 1;
-		return 0;
-	}
-	memcpy(b->p + b->len, data, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return n;
-}
-
+/* The three IMDSv2 calls share one time limit and one unsigned config. */
 struct imds {
-	char base[256]; /* http://host[:port] */
-	int64_t deadline;
+	struct ig_http_config hc;
+	int64_t deadline; /* monotonic ms */
 };
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-#define SETOPT(h, o, v)                                                                            \
-	do {                                                                                       \
-		if (curl_easy_setopt((h), (o), (v)) != CURLE_OK)                                   \
-			goto out;                                                                  \
-	} while (0)
 
 /*
- * One IMDS request.  hdr is one extra header line (holds the IMDS token, so
- * it is wiped).  Returns 0 with *status and the body, IG_ERR_TIMEOUT,
- * IG_ERR_NET, IG_ERR_RANGE (body too big).
+ * One IMDS request in the time that remains.  0 with resp->status (the
+ * body in resp when it is 200), or IG_ERR_TIMEOUT, IG_ERR_NET, IG_ERR_RANGE
+ * (body too big), IG_ERR_NOMEM, IG_ERR_INTERNAL.  hdr (one header, holding
+ * the IMDS token after the first call) is wiped by the HTTP unit's copy;
+ * the caller wipes its own.
  */
-static int imds_call(const struct imds *m, const char *method, const char *path, const char *hdr,
-                     struct body *b, long *status)
+static int imds_call(struct imds *m, const char *method, const char *path,
+                     const struct ig_http_header *hdr, struct ig_http_response *resp)
 {
-	struct curl_slist *hl = NULL, *t;
-	char url[512];
-	CURL *h = NULL;
-	CURLcode cc;
-	long left = (long)(m->deadline - mono_ms());
-	int r = IG_ERR_INTERNAL;
+	struct ig_http_request q = {method, path, NULL, hdr, 1, NULL, 0};
+	int64_t left = m->deadline - ig_mono_ms();
+	int r;
 
-	*status = 0;
-	b->len = 0;
-	b->too_big = 0;
-	b->p[0] = '\0';
+	ig_http_response_clear(resp);
 	if (left <= 0)
 		return IG_ERR_TIMEOUT;
-	if (ig_bfmt(url, sizeof(url), "%s%s", m->base, path) != 0)
-		return IG_ERR_INVAL;
-	if ((t = curl_slist_append(hl, hdr)) == NULL)
-		return IG_ERR_NOMEM;
-	hl = t;
-	if ((t = curl_slist_append(hl, "Content-Type:")) == NULL) {
-		r = IG_ERR_NOMEM;
-		goto out;
+	m->hc.timeout_ms = m->hc.attempt_timeout_ms = (unsigned)left;
+	r = ig_http_send(&m->hc, NULL, &q, resp); /* resp->reason says more */
+	switch (resp->reason) {
+	case IG_R_OK:
+	case IG_R_HTTP_ERROR:
+	case IG_R_HTTP_5XX:
+	case IG_R_HTTP_REDIRECT: return 0; /* an answer: its status decides */
+	case IG_R_TIMEOUT: return IG_ERR_TIMEOUT;
+	case IG_R_RESPONSE_TOO_LARGE: return IG_ERR_RANGE;
+	case IG_R_INTERNAL_ERROR: return r;
+	default: return IG_ERR_NET;
 	}
-	hl = t;
-	if ((h = curl_easy_init()) == NULL)
-		goto out;
-	SETOPT(h, CURLOPT_URL, url);
-	SETOPT(h, CURLOPT_PROTOCOLS_STR, "http");
-	SETOPT(h, CURLOPT_REDIR_PROTOCOLS_STR, "http");
-	SETOPT(h, CURLOPT_FOLLOWLOCATION, 0L);
-	SETOPT(h, CURLOPT_PROXY, "");
-	SETOPT(h, CURLOPT_NOSIGNAL, 1L);
-	SETOPT(h, CURLOPT_TIMEOUT_MS, left);
-	SETOPT(h, CURLOPT_CONNECTTIMEOUT_MS, left);
-	SETOPT(h, CURLOPT_HTTPHEADER, hl);
-	SETOPT(h, CURLOPT_USERAGENT, "iamgate");
-	SETOPT(h, CURLOPT_MAXFILESIZE, (long)(b->cap - 1));
-	SETOPT(h, CURLOPT_WRITEFUNCTION, on_body);
-	SETOPT(h, CURLOPT_WRITEDATA, b);
-	if (strcmp(method, "PUT") == 0) {
-		SETOPT(h, CURLOPT_CUSTOMREQUEST, "PUT");
-		SETOPT(h, CURLOPT_POSTFIELDS, "");
-		SETOPT(h, CURLOPT_POSTFIELDSIZE, 0L);
-	}
-	cc = curl_easy_perform(h);
-	if (cc == CURLE_OPERATION_TIMEDOUT)
-		r = IG_ERR_TIMEOUT;
-	else if (b->too_big || cc == CURLE_FILESIZE_EXCEEDED)
-		r = IG_ERR_RANGE;
-	else if (cc != CURLE_OK)
-		r = IG_ERR_NET;
-	else
-		r = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status) == CURLE_OK ? 0
-		                                                                     : IG_ERR_NET;
-out:
-	if (h != NULL)
-		curl_easy_cleanup(h);
-	for (t = hl; t != NULL; t = t->next)
-		explicit_bzero(t->data, strlen(t->data));
-	curl_slist_free_all(hl);
-	return r;
 }
 
 /* IMDS tokens are opaque base64-ish text. */
@@ -397,108 +344,111 @@ static int role_name_ok(const char *s, size_t n)
 	return 1;
 }
 
-static const char *net_reason(int r)
+/* The reason and error of a call that got no answer. */
+static int call_failed(int r, struct ig_creds_info *info)
 {
 	switch (r) {
 	case IG_ERR_NOMEM:
-	case IG_ERR_INTERNAL: return "internal";
-	case IG_ERR_RANGE: return "imds_malformed";
-	default: return "imds_unavailable";
+	case IG_ERR_INTERNAL: info->reason = "internal"; return r;
+	case IG_ERR_RANGE: info->reason = "imds_malformed"; return IG_ERR_PARSE;
+	default: info->reason = "imds_unavailable"; return r;
 	}
 }
 
-static int net_err(int r)
+/* Step 1: PUT /latest/api/token into hdr ("X-aws-ec2-metadata-token: ..."). */
+static int imds_token(struct imds *m, struct ig_http_response *resp, char *hdr, size_t cap,
+                      struct ig_creds_info *info)
 {
-	return r == IG_ERR_RANGE ? IG_ERR_PARSE : r;
+	struct ig_http_header ttl = {"X-aws-ec2-metadata-token-ttl-seconds", NULL};
+	char secs[16];
+	size_t n;
+	int r;
+
+	if ((r = ig_bfmt(secs, sizeof(secs), "%d", IG_CREDS_IMDS_TOKEN_TTL)) != 0)
+		return r;
+	ttl.value = secs;
+	if ((r = imds_call(m, "PUT", "/latest/api/token", &ttl, resp)) != 0)
+		return call_failed(r, info);
+	info->reason = "imds_unavailable";
+	if (resp->status != 200)
+		return IG_ERR_NET;
+	n = resp->body.len;
+	while (n > 0 && (resp->body.p[n - 1] == '\n' || resp->body.p[n - 1] == '\r'))
+		n--;
+	info->reason = "imds_malformed";
+	if (!imds_token_ok(resp->body.p, n) || n >= cap)
+		return IG_ERR_PARSE;
+	memcpy(hdr, resp->body.p, n);
+	hdr[n] = '\0';
+	return 0;
+}
+
+/* Step 2: the instance profile's role name (the first line). */
+static int imds_role(struct imds *m, const struct ig_http_header *tok,
+                     struct ig_http_response *resp, struct ig_creds_info *info)
+{
+	size_t n;
+	int r;
+
+	if ((r = imds_call(m, "GET", "/latest/meta-data/iam/security-credentials/", tok, resp)) !=
+	    0)
+		return call_failed(r, info);
+	info->reason = "imds_no_role";
+	if (resp->status == 404)
+		return IG_ERR_NOTFOUND;
+	info->reason = "imds_unavailable";
+	if (resp->status != 200)
+		return IG_ERR_NET;
+	n = strcspn(resp->body.p, "\r\n");
+	info->reason = "imds_no_role";
+	if (!role_name_ok(resp->body.p, n))
+		return IG_ERR_PARSE;
+	memcpy(info->imds_role, resp->body.p, n);
+	info->imds_role[n] = '\0';
+	return 0;
 }
 
 /* Token, role name, credentials JSON: IMDSv2. */
 static int imds_fetch(const struct ig_creds_config *cfg, struct ig_aws_creds *out,
                       struct ig_creds_info *info)
 {
-	struct imds m;
-	struct body b = {0};
-	char hdr[MAX_IMDS_TOKEN + 64], path[128], host[300];
-	size_t n;
-	long st;
+	struct imds m = {0};
+	struct ig_http_response resp = {0};
+	struct ig_http_header tok = {"X-aws-ec2-metadata-token", NULL};
+	char token[MAX_IMDS_TOKEN + 1], path[128];
+	enum ig_reason why;
 	int r;
 
+	m.hc.endpoint = cfg->imds_endpoint ? cfg->imds_endpoint : IG_CREDS_IMDS_DEFAULT;
+	m.hc.proto = IG_HTTP_PLAIN;
+	m.hc.plain_http = 1;
+	m.hc.max_attempts = 1;
+	m.hc.max_response = MAX_IMDS_BODY;
 	info->reason = "invalid_config";
-	if (ig_sts_base_url(cfg->imds_endpoint ? cfg->imds_endpoint : IG_CREDS_IMDS_DEFAULT, "http",
-	                    m.base, sizeof(m.base), host, sizeof(host)) != 0)
+	if (ig_http_check(&m.hc, NULL, &why) != 0)
 		return IG_ERR_INVAL;
-	info->reason = "internal";
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return IG_ERR_INTERNAL;
-	if ((b.p = malloc(MAX_IMDS_BODY + 1)) == NULL)
-		return IG_ERR_NOMEM;
-	b.cap = MAX_IMDS_BODY + 1;
-	m.deadline = mono_ms() +
+	m.deadline = ig_mono_ms() +
 	             (cfg->imds_timeout_ms ? cfg->imds_timeout_ms : IG_CREDS_IMDS_TIMEOUT_MS);
-
-	if ((r = ig_bfmt(hdr, sizeof(hdr), "X-aws-ec2-metadata-token-ttl-seconds: %d",
-	                 IG_CREDS_IMDS_TOKEN_TTL)) != 0 ||
-	    (r = imds_call(&m, "PUT", "/latest/api/token", hdr, &b, &st)) != 0) {
-		info->reason = net_reason(r);
-		r = net_err(r);
+	tok.value = token;
+	if ((r = imds_token(&m, &resp, token, sizeof(token), info)) != 0 ||
+	    (r = imds_role(&m, &tok, &resp, info)) != 0)
 		goto out;
-	}
-	r = IG_ERR_NET;
-	info->reason = "imds_unavailable";
-	if (st != 200)
-		goto out;
-	n = b.len;
-	while (n > 0 && (b.p[n - 1] == '\n' || b.p[n - 1] == '\r'))
-		n--;
-	r = IG_ERR_PARSE;
-	info->reason = "imds_malformed";
-	if (!imds_token_ok(b.p, n))
-		goto out;
-	b.p[n] = '\0';
-	if ((r = ig_bfmt(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", b.p)) != 0)
-		goto out;
-
-	if ((r = imds_call(&m, "GET", "/latest/meta-data/iam/security-credentials/", hdr, &b,
-	                   &st)) != 0) {
-		info->reason = net_reason(r);
-		r = net_err(r);
-		goto out;
-	}
-	if (st == 404) {
-		r = IG_ERR_NOTFOUND;
-		info->reason = "imds_no_role";
-		goto out;
-	}
-	r = IG_ERR_NET;
-	info->reason = "imds_unavailable";
-	if (st != 200)
-		goto out;
-	/* One role per instance profile: the first line. */
-	n = strcspn(b.p, "\r\n");
-	r = IG_ERR_PARSE;
-	info->reason = "imds_no_role";
-	if (!role_name_ok(b.p, n))
-		goto out;
-	memcpy(info->imds_role, b.p, n);
-	info->imds_role[n] = '\0';
 	if ((r = ig_bfmt(path, sizeof(path), "/latest/meta-data/iam/security-credentials/%s",
 	                 info->imds_role)) != 0)
 		goto out;
-
-	if ((r = imds_call(&m, "GET", path, hdr, &b, &st)) != 0) {
-		info->reason = net_reason(r);
-		r = net_err(r);
+	if ((r = imds_call(&m, "GET", path, &tok, &resp)) != 0) {
+		r = call_failed(r, info);
 		goto out;
 	}
 	r = IG_ERR_NET;
 	info->reason = "imds_unavailable";
-	if (st != 200)
+	if (resp.status != 200)
 		goto out;
-	r = ig_creds_parse_imds_json(b.p, b.len, out);
+	r = ig_creds_parse_imds_json(resp.body.p, resp.body.len, out);
 	info->reason = r == 0 ? "ok" : r == IG_ERR_AWS ? "imds_error" : "imds_malformed";
 out:
-	explicit_bzero(hdr, sizeof(hdr));
-	ig_freezero(b.p, b.cap);
+	explicit_bzero(token, sizeof(token));
+	ig_http_response_clear(&resp);
 	return r;
 }
 
@@ -672,7 +622,7 @@ int ig_creds_load(const struct ig_creds_config *cfg, struct ig_aws_creds *out,
 	default: return IG_ERR_INVAL;
 	}
 	if (r == 0 && out->expiration != 0 &&
-	    out->expiration <= clock_now(cfg) + IG_STS_BASE_EXPIRY_MARGIN) {
+	    out->expiration <= clock_now(cfg) + IG_AWS_CREDS_EXPIRY_MARGIN) {
 		info->reason = "base_credentials_expired";
 		r = IG_ERR_INVAL;
 	}

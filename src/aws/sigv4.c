@@ -3,9 +3,9 @@
  *
  * Builds the canonical request, the string to sign and the signature from
  * an explicit request, clock and credentials.  SHA-256 and HMAC come from
- * OpenSSL's libcrypto.  Every string is built in a bounded buffer; the
- * secret key, every derived key and every buffer that held the session
- * token are wiped before they are freed.
+ * OpenSSL's libcrypto.  Every string is built in an ig_buf capped at
+ * OUT_MAX; the secret key, every derived key and every buffer that held
+ * the session token are wiped before they are freed.
  *
  * Input that could be read two ways (a '+' in the query, a bare CR or LF in
  * a header value, a second Host header, a caller-supplied X-Amz-Date) is
@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "iamgate/buf.h"
 #include "iamgate/sigv4.h"
 #include "iamgate/util.h"
 
@@ -30,91 +31,13 @@
 /* No built string (canonical request, query, ...) may exceed this. */
 #define OUT_MAX (4u << 20)
 
-/* A growable string with a hard cap.  The first error sticks, so a chain
- * of appends is checked once; every reallocation wipes the old copy
- * because these buffers can hold the session token. */
-struct sbuf {
-	char *p;
-	size_t len;
-	size_t cap;
-	int err;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	size_t need, ncap;
-	char *np;
-
-	if (b->err != 0)
-		return;
-	if (n > OUT_MAX || b->len > OUT_MAX - n) {
-		b->err = IG_ERR_RANGE;
-		return;
-	}
-	need = b->len + n + 1;
-	if (need > b->cap) {
-		ncap = b->cap != 0 ? b->cap : 128;
-		while (ncap < need)
-			ncap *= 2;
-		np = malloc(ncap);
-		if (np == NULL) {
-			b->err = IG_ERR_NOMEM;
-			return;
-		}
-		if (b->p != NULL) {
-			memcpy(np, b->p, b->len);
-			ig_freezero(b->p, b->cap);
-		}
-		b->p = np;
-		b->cap = ncap;
-	}
-	if (n != 0)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_adds(struct sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
-static void sb_addc(struct sbuf *b, char c)
-{
-	sb_add(b, &c, 1);
-}
-
-static void sb_wipe(struct sbuf *b)
-{
-	ig_freezero(b->p, b->cap);
-	b->p = NULL;
-	b->len = b->cap = 0;
-}
-
-/* Move the string out of b into *dst (an empty string if nothing was added). */
-static int sb_take(struct sbuf *b, char **dst)
-{
-	if (b->err == 0 && b->p == NULL)
-		sb_add(b, "", 0);
-	if (b->err != 0) {
-		int r = b->err;
-
-		sb_wipe(b);
-		return r;
-	}
-	*dst = b->p;
-	b->p = NULL;
-	b->len = b->cap = 0;
-	return 0;
-}
-
 static int is_unreserved(unsigned char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
 	       c == '-' || c == '.' || c == '_' || c == '~';
 }
 
-static void sb_add_encoded(struct sbuf *b, const char *s, size_t n, int encode_slash)
+static void add_encoded(struct ig_buf *b, const char *s, size_t n, int encode_slash)
 {
 	static const char hexu[] = "0123456789ABCDEF";
 	char esc[3];
@@ -123,26 +46,27 @@ static void sb_add_encoded(struct sbuf *b, const char *s, size_t n, int encode_s
 		unsigned char c = (unsigned char)s[i];
 
 		if (is_unreserved(c) || (c == '/' && !encode_slash)) {
-			sb_addc(b, (char)c);
+			ig_buf_putc(b, (char)c);
 			continue;
 		}
 		esc[0] = '%';
 		esc[1] = hexu[c >> 4];
 		esc[2] = hexu[c & 0x0f];
-		sb_add(b, esc, 3);
+		ig_buf_add(b, esc, 3);
 	}
 }
 
 char *ig_sigv4_uri_encode(const char *s, size_t len, int encode_slash)
 {
-	struct sbuf b = {0};
+	struct ig_buf b = IG_BUF_INIT(OUT_MAX);
 	char *out = NULL;
 
 	if (s == NULL || len > IG_SIGV4_MAX_ENCODE_IN)
 		return NULL;
-	sb_add_encoded(&b, s, len, encode_slash);
-	if (sb_take(&b, &out) != 0)
-		return NULL;
+	add_encoded(&b, s, len, encode_slash);
+	if (ig_buf_take(&b, &out) != 0)
+		out = NULL;
+	ig_buf_free(&b);
 	return out;
 }
 
@@ -155,6 +79,16 @@ void ig_aws_creds_clear(struct ig_aws_creds *c)
 	ig_free_secret_str(c->session_token);
 	c->session_token = NULL;
 	c->expiration = 0;
+}
+
+int ig_aws_creds_key_id_ok(const char *s)
+{
+	return ig_chars_ok(s, 16, 128, "");
+}
+
+int ig_aws_creds_secret_ok(const char *s, size_t max)
+{
+	return ig_chars_ok(s, 1, max, "/+=");
 }
 
 void ig_sigv4_result_free(struct ig_sigv4_result *r)
@@ -273,7 +207,7 @@ static int format_date(time_t now, char amz_date[17])
 
 /* ---- canonical URI ---- */
 
-static int build_canonical_uri(const char *path, int normalize, struct sbuf *out)
+static int build_canonical_uri(const char *path, int normalize, struct ig_buf *out)
 {
 	size_t n, *seg_off = NULL, *seg_len = NULL, nseg = 0, i, start;
 	int trailing = 0, r = 0;
@@ -292,8 +226,8 @@ static int build_canonical_uri(const char *path, int normalize, struct sbuf *out
 			return IG_ERR_INVAL;
 	}
 	if (!normalize) {
-		sb_add_encoded(out, path, n, 0);
-		return out->err;
+		add_encoded(out, path, n, 0);
+		return ig_buf_err(out);
 	}
 
 	/*
@@ -329,15 +263,15 @@ static int build_canonical_uri(const char *path, int normalize, struct sbuf *out
 		}
 		start = i + 1;
 	}
-	sb_addc(out, '/');
+	ig_buf_putc(out, '/');
 	for (i = 0; i < nseg; i++) {
 		if (i > 0)
-			sb_addc(out, '/');
-		sb_add_encoded(out, path + seg_off[i], seg_len[i], 0);
+			ig_buf_putc(out, '/');
+		add_encoded(out, path + seg_off[i], seg_len[i], 0);
 	}
 	if (trailing && nseg > 0)
-		sb_addc(out, '/');
-	r = out->err;
+		ig_buf_putc(out, '/');
+	r = ig_buf_err(out);
 out:
 	free(seg_off);
 	free(seg_len);
@@ -451,98 +385,109 @@ static int cmp_chdr(const void *a, const void *b)
 
 static int add_chdr(struct chdr *h, size_t order, const char *lname, const char *value)
 {
-	int r;
-
 	h->order = order;
 	h->name = strdup(lname);
 	if (h->name == NULL)
 		return IG_ERR_NOMEM;
-	r = normalize_value(value, &h->value);
+	return normalize_value(value, &h->value);
+}
+
+/* The caller's headers into h[*n..]: lowercased, none of the signer's
+ * own, exactly one Host.  *n counts every slot that may hold memory. */
+static int take_headers(const struct ig_sigv4_request *req, struct chdr *h, size_t *n)
+{
+	size_t hosts = 0;
+	int r;
+
+	for (size_t i = 0; i < req->n_headers; i++) {
+		struct chdr *c = &h[*n];
+		c->order = (*n)++;
+		if ((r = lower_name(req->headers[i].name, &c->name)) != 0)
+			return r;
+		for (size_t k = 0; k < sizeof(reserved_headers) / sizeof(reserved_headers[0]); k++)
+			if (strcmp(c->name, reserved_headers[k]) == 0)
+				return IG_ERR_INVAL;
+		if (strcmp(c->name, "host") == 0)
+			hosts++;
+		if ((r = normalize_value(req->headers[i].value, &c->value)) != 0)
+			return r;
+	}
+	/* SigV4 requires Host; two of them would sign one and route by the other. */
+	return hosts == 1 ? 0 : IG_ERR_INVAL;
+}
+
+/* Header signing signs x-amz-date, the session token unless omitted, and
+ * x-amz-content-sha256 if sign_body. */
+static int signer_headers(const struct ig_sigv4_params *p, const char *amz_date, const char *token,
+                          const char *payload_hex, struct chdr *h, size_t *n)
+{
+	const char *names[3], *values[3];
+	size_t k = 0;
+	int r = 0;
+
+	if (p->presign)
+		return 0;
+	names[k] = "x-amz-date";
+	values[k++] = amz_date;
+	if (token != NULL && !p->omit_session_token) {
+		names[k] = "x-amz-security-token";
+		values[k++] = token;
+	}
+	if (p->sign_body) {
+		names[k] = "x-amz-content-sha256";
+		values[k++] = payload_hex;
+	}
+	for (size_t i = 0; i < k && r == 0; i++) {
+		size_t slot = (*n)++; /* counted first: add_chdr may fill it partly */
+		r = add_chdr(&h[slot], slot, names[i], values[i]);
+	}
 	return r;
 }
 
-/*
- * Canonical headers ("name:value\n" each, sorted, repeats joined with ',')
- * and the signed header list ("a;b;c").  Header signing adds x-amz-date,
- * the session token unless omitted, and x-amz-content-sha256 if sign_body.
- */
+/* Sorted h[0..n) as "name:value\n" lines (repeats joined with ',') and
+ * the signed list "a;b;c". */
+static int emit_headers(const struct chdr *h, size_t n, struct ig_buf *canon,
+                        struct ig_buf *signed_list)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0) {
+			ig_buf_putc(canon, ',');
+			ig_buf_puts(canon, h[i].value);
+			continue;
+		}
+		if (i > 0) {
+			ig_buf_putc(canon, '\n');
+			ig_buf_putc(signed_list, ';');
+		}
+		ig_buf_printf(canon, "%s:%s", h[i].name, h[i].value);
+		ig_buf_puts(signed_list, h[i].name);
+	}
+	if (n > 0)
+		ig_buf_putc(canon, '\n');
+	return ig_buf_err(canon) != 0 ? ig_buf_err(canon) : ig_buf_err(signed_list);
+}
+
+/* Canonical headers and the signed header list. */
 static int build_headers(const struct ig_sigv4_request *req, const struct ig_sigv4_params *p,
                          const char *amz_date, const char *token, const char *payload_hex,
-                         struct sbuf *canon, struct sbuf *signed_list)
+                         struct ig_buf *canon, struct ig_buf *signed_list)
 {
 	struct chdr *h = NULL;
-	size_t n = 0, i, hosts = 0;
-	int r = 0;
+	size_t n = 0;
+	int r;
 
 	if (req->n_headers > IG_SIGV4_MAX_HEADERS)
 		return IG_ERR_RANGE;
 	if (req->n_headers > 0 && req->headers == NULL)
 		return IG_ERR_INVAL;
-	h = calloc(req->n_headers + 3, sizeof(*h));
-	if (h == NULL)
+	if ((h = calloc(req->n_headers + 3, sizeof(*h))) == NULL)
 		return IG_ERR_NOMEM;
-	for (i = 0; i < req->n_headers; i++) {
-		h[n].order = n;
-		if ((r = lower_name(req->headers[i].name, &h[n].name)) != 0)
-			goto out;
-		n++;
-		for (size_t k = 0; k < sizeof(reserved_headers) / sizeof(reserved_headers[0]);
-		     k++) {
-			if (strcmp(h[n - 1].name, reserved_headers[k]) == 0) {
-				r = IG_ERR_INVAL;
-				goto out;
-			}
-		}
-		if (strcmp(h[n - 1].name, "host") == 0)
-			hosts++;
-		if ((r = normalize_value(req->headers[i].value, &h[n - 1].value)) != 0)
-			goto out;
+	if ((r = take_headers(req, h, &n)) == 0 &&
+	    (r = signer_headers(p, amz_date, token, payload_hex, h, &n)) == 0) {
+		qsort(h, n, sizeof(*h), cmp_chdr);
+		r = emit_headers(h, n, canon, signed_list);
 	}
-	/* SigV4 requires Host; two of them would sign one and route by the other. */
-	if (hosts != 1) {
-		r = IG_ERR_INVAL;
-		goto out;
-	}
-	if (!p->presign) {
-		if ((r = add_chdr(&h[n], n, "x-amz-date", amz_date)) != 0)
-			goto out_count;
-		n++;
-		if (token != NULL && !p->omit_session_token) {
-			if ((r = add_chdr(&h[n], n, "x-amz-security-token", token)) != 0)
-				goto out_count;
-			n++;
-		}
-		if (p->sign_body) {
-			if ((r = add_chdr(&h[n], n, "x-amz-content-sha256", payload_hex)) != 0)
-				goto out_count;
-			n++;
-		}
-	}
-	qsort(h, n, sizeof(*h), cmp_chdr);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0) {
-			sb_addc(canon, ',');
-			sb_adds(canon, h[i].value);
-			continue;
-		}
-		if (i > 0) {
-			sb_addc(canon, '\n');
-			sb_addc(signed_list, ';');
-		}
-		sb_adds(canon, h[i].name);
-		sb_addc(canon, ':');
-		sb_adds(canon, h[i].value);
-		sb_adds(signed_list, h[i].name);
-	}
-	if (n > 0)
-		sb_addc(canon, '\n');
-	r = canon->err != 0 ? canon->err : signed_list->err;
-	goto out;
-out_count:
-	/* add_chdr may have filled h[n] partly: count it for the cleanup. */
-	n++;
-out:
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		free(h[i].name);
 		ig_free_secret_str(h[i].value);
 	}
@@ -600,16 +545,18 @@ static int pct_decode(const char *s, size_t n, char *dst, size_t *dlen)
 /* Decode then re-encode one name or value into a fresh string. */
 static int reencode(const char *s, size_t n, char *scratch, char **dst, size_t *dlen_out)
 {
-	struct sbuf b = {0};
+	struct ig_buf b = IG_BUF_INIT(OUT_MAX);
 	size_t dlen = 0;
 	int r;
 
 	if ((r = pct_decode(s, n, scratch, &dlen)) != 0)
 		return r;
-	sb_add_encoded(&b, scratch, dlen, 1);
+	add_encoded(&b, scratch, dlen, 1);
 	if (dlen_out != NULL)
 		*dlen_out = dlen;
-	return sb_take(&b, dst);
+	if ((r = ig_buf_take(&b, dst)) != 0)
+		ig_buf_free(&b);
+	return r;
 }
 
 static int is_reserved_param(const char *decoded, size_t dlen)
@@ -680,7 +627,7 @@ static int add_param(struct qparam *qp, size_t *n, const char *k, const char *v)
  * name then value, joined with '&'.
  */
 static int build_query(const char *q, size_t qlen, size_t nparams, const char *const *extra,
-                       size_t nextra, struct sbuf *out)
+                       size_t nextra, struct ig_buf *out)
 {
 	struct qparam *qp = NULL;
 	char *scratch = NULL;
@@ -725,12 +672,12 @@ static int build_query(const char *q, size_t qlen, size_t nparams, const char *c
 	qsort(qp, n, sizeof(*qp), cmp_qparam);
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			sb_addc(out, '&');
-		sb_adds(out, qp[i].k);
-		sb_addc(out, '=');
-		sb_adds(out, qp[i].v);
+			ig_buf_putc(out, '&');
+		ig_buf_puts(out, qp[i].k);
+		ig_buf_putc(out, '=');
+		ig_buf_puts(out, qp[i].v);
 	}
-	r = out->err;
+	r = ig_buf_err(out);
 out:
 	for (i = 0; i < n; i++) {
 		ig_free_secret_str(qp[i].k);
@@ -805,175 +752,184 @@ out:
 
 /* ---- the signer ---- */
 
-int ig_sigv4_sign(const struct ig_sigv4_request *req, const struct ig_sigv4_params *p,
-                  struct ig_sigv4_result *out)
-{
-	struct sbuf uri = {0}, canon_h = {0}, signed_h = {0}, cq = {0}, b = {0};
+/* What one signing computes on the way, wiped at the end. */
+struct signing {
+	const char *token; /* the session token, or NULL */
+	size_t qlen, nparams, nextra;
 	char payload_hex[SHA256_HEX_LEN + 1], creq_hex[SHA256_HEX_LEN + 1];
 	char date8[9], scope[8 + 1 + IG_SIGV4_MAX_NAME + 1 + IG_SIGV4_MAX_NAME + 14];
 	char expires[16];
-	char *cred_enc = NULL, *signed_enc = NULL, *token_enc = NULL;
-	const char *token = NULL, *extra[12];
-	size_t qlen = 0, nparams = 0, nextra = 0;
+	const char *extra[12]; /* presign: the X-Amz-* parameters, name and value */
+	char *cred_enc, *signed_enc, *token_enc;
+	struct ig_buf uri, canon_h, signed_h, cq;
+};
+
+static void signing_free(struct signing *st)
+{
+	ig_buf_free(&st->uri);
+	ig_buf_free(&st->canon_h);
+	ig_buf_free(&st->signed_h);
+	ig_buf_free(&st->cq);
+	ig_free_secret_str(st->cred_enc);
+	ig_free_secret_str(st->signed_enc);
+	ig_free_secret_str(st->token_enc);
+	explicit_bzero(st, sizeof(*st));
+}
+
+/* Every input check, then the date and the credential scope. */
+static int check_inputs(const struct ig_sigv4_request *req, const struct ig_sigv4_params *p,
+                        struct ig_sigv4_result *out, struct signing *st)
+{
 	int have_token = 0, r;
 
-	if (out == NULL)
-		return IG_ERR_INVAL;
-	memset(out, 0, sizeof(*out));
-	r = IG_ERR_INVAL;
-	if (req == NULL || p == NULL)
-		goto out;
 	if ((r = check_method(req->method)) != 0 || (r = check_scope_name(p->region)) != 0 ||
 	    (r = check_scope_name(p->service)) != 0 ||
 	    (r = check_creds(p->creds, &have_token)) != 0)
-		goto out;
-	if (have_token)
-		token = p->creds->session_token;
-	r = IG_ERR_RANGE;
+		return r;
+	st->token = have_token ? p->creds->session_token : NULL;
 	if (p->presign && (p->expires_seconds == 0 || p->expires_seconds > IG_SIGV4_MAX_EXPIRES))
-		goto out;
+		return IG_ERR_RANGE;
 	if (req->body_len > IG_SIGV4_MAX_BODY)
-		goto out;
-	r = IG_ERR_INVAL;
+		return IG_ERR_RANGE;
 	if (req->body == NULL && req->body_len != 0)
-		goto out;
-	if ((r = check_query(req->query, &qlen, &nparams)) != 0)
-		goto out;
-	if ((r = format_date(p->now, out->amz_date)) != 0)
-		goto out;
-	memcpy(date8, out->amz_date, 8);
-	date8[8] = '\0';
-	if ((r = ig_bfmt(scope, sizeof(scope), "%s/%s/%s/aws4_request", date8, p->region,
-	                 p->service)) != 0)
-		goto out;
+		return IG_ERR_INVAL;
+	if ((r = check_query(req->query, &st->qlen, &st->nparams)) != 0 ||
+	    (r = format_date(p->now, out->amz_date)) != 0)
+		return r;
+	memcpy(st->date8, out->amz_date, 8);
+	st->date8[8] = '\0';
+	return ig_bfmt(st->scope, sizeof(st->scope), "%s/%s/%s/aws4_request", st->date8, p->region,
+	               p->service);
+}
 
-	/* An empty body hashes "" whatever pointer came with it. */
-	if ((r = sha256_hex(req->body_len != 0 ? (const void *)req->body : "", req->body_len,
-	                    payload_hex)) != 0)
-		goto out;
-	if ((r = build_canonical_uri(req->path, p->normalize_path, &uri)) != 0)
-		goto out;
-	if ((r = build_headers(req, p, out->amz_date, token, payload_hex, &canon_h, &signed_h)) !=
-	    0)
-		goto out;
+/* Presigning: the X-Amz-* query parameters that are signed themselves. */
+static int presign_params(const struct ig_sigv4_params *p, const struct ig_sigv4_result *out,
+                          struct signing *st)
+{
+	struct ig_buf cred = IG_BUF_INIT(OUT_MAX);
+	size_t n = 0;
+	int r;
 
-	if (p->presign) {
-		if ((r = ig_bfmt(expires, sizeof(expires), "%u", p->expires_seconds)) != 0)
-			goto out;
-		sb_adds(&b, p->creds->access_key_id);
-		sb_addc(&b, '/');
-		sb_adds(&b, scope);
-		if (b.err != 0) {
-			r = b.err;
-			goto out;
-		}
-		cred_enc = ig_sigv4_uri_encode(b.p, b.len, 1);
-		signed_enc = ig_sigv4_uri_encode(signed_h.p, signed_h.len, 1);
-		if (token != NULL)
-			token_enc = ig_sigv4_uri_encode(token, strlen(token), 1);
-		if (cred_enc == NULL || signed_enc == NULL ||
-		    (token != NULL && token_enc == NULL)) {
+	if ((r = ig_bfmt(st->expires, sizeof(st->expires), "%u", p->expires_seconds)) != 0)
+		return r;
+	ig_buf_printf(&cred, "%s/%s", p->creds->access_key_id, st->scope);
+	if ((r = ig_buf_err(&cred)) == 0) {
+		st->cred_enc = ig_sigv4_uri_encode(cred.p, cred.len, 1);
+		st->signed_enc = ig_sigv4_uri_encode(st->signed_h.p, st->signed_h.len, 1);
+		if (st->token != NULL)
+			st->token_enc = ig_sigv4_uri_encode(st->token, strlen(st->token), 1);
+		if (st->cred_enc == NULL || st->signed_enc == NULL ||
+		    (st->token != NULL && st->token_enc == NULL))
 			r = IG_ERR_NOMEM;
-			goto out;
-		}
-		sb_wipe(&b);
-		extra[nextra++] = "X-Amz-Algorithm";
-		extra[nextra++] = ALGORITHM;
-		extra[nextra++] = "X-Amz-Credential";
-		extra[nextra++] = cred_enc;
-		extra[nextra++] = "X-Amz-Date";
-		extra[nextra++] = out->amz_date;
-		extra[nextra++] = "X-Amz-Expires";
-		extra[nextra++] = expires;
-		extra[nextra++] = "X-Amz-SignedHeaders";
-		extra[nextra++] = signed_enc;
-		if (token_enc != NULL && !p->omit_session_token) {
-			extra[nextra++] = "X-Amz-Security-Token";
-			extra[nextra++] = token_enc;
-		}
 	}
-	if ((r = build_query(req->query, qlen, nparams, extra, nextra, &cq)) != 0)
-		goto out;
+	ig_buf_free(&cred);
+	if (r != 0)
+		return r;
+	st->extra[n++] = "X-Amz-Algorithm";
+	st->extra[n++] = ALGORITHM;
+	st->extra[n++] = "X-Amz-Credential";
+	st->extra[n++] = st->cred_enc;
+	st->extra[n++] = "X-Amz-Date";
+	st->extra[n++] = out->amz_date;
+	st->extra[n++] = "X-Amz-Expires";
+	st->extra[n++] = st->expires;
+	st->extra[n++] = "X-Amz-SignedHeaders";
+	st->extra[n++] = st->signed_enc;
+	if (st->token_enc != NULL && !p->omit_session_token) {
+		st->extra[n++] = "X-Amz-Security-Token";
+		st->extra[n++] = st->token_enc;
+	}
+	st->nextra = n;
+	return 0;
+}
 
-	/* Canonical request. */
-	sb_adds(&b, req->method);
-	sb_addc(&b, '\n');
-	sb_add(&b, uri.p, uri.len);
-	sb_addc(&b, '\n');
-	sb_add(&b, cq.p, cq.len);
-	sb_addc(&b, '\n');
-	sb_add(&b, canon_h.p, canon_h.len);
-	sb_addc(&b, '\n');
-	sb_add(&b, signed_h.p, signed_h.len);
-	sb_addc(&b, '\n');
-	sb_adds(&b, payload_hex);
-	if ((r = sb_take(&b, &out->canonical_request)) != 0)
-		goto out;
-	if ((r = sha256_hex(out->canonical_request, strlen(out->canonical_request), creq_hex)) != 0)
-		goto out;
+/* The canonical request, its hash, and the string to sign. */
+static int canonical(const struct ig_sigv4_request *req, struct signing *st,
+                     struct ig_sigv4_result *out)
+{
+	struct ig_buf b = IG_BUF_INIT(OUT_MAX);
+	int r;
 
-	/* String to sign. */
-	sb_adds(&b, ALGORITHM "\n");
-	sb_adds(&b, out->amz_date);
-	sb_addc(&b, '\n');
-	sb_adds(&b, scope);
-	sb_addc(&b, '\n');
-	sb_adds(&b, creq_hex);
-	if ((r = sb_take(&b, &out->string_to_sign)) != 0)
+	ig_buf_printf(&b, "%s\n%s\n%s\n%s\n%s\n%s", req->method, ig_buf_str(&st->uri),
+	              ig_buf_str(&st->cq), ig_buf_str(&st->canon_h), ig_buf_str(&st->signed_h),
+	              st->payload_hex);
+	if ((r = ig_buf_take(&b, &out->canonical_request)) != 0 ||
+	    (r = sha256_hex(out->canonical_request, strlen(out->canonical_request),
+	                    st->creq_hex)) != 0)
 		goto out;
+	ig_buf_printf(&b, ALGORITHM "\n%s\n%s\n%s", out->amz_date, st->scope, st->creq_hex);
+	r = ig_buf_take(&b, &out->string_to_sign);
+out:
+	ig_buf_free(&b);
+	return r;
+}
 
-	if ((r = compute_signature(p->creds->secret_access_key, date8, p->region, p->service,
-	                           out->string_to_sign, out->signature)) != 0)
-		goto out;
+/* What is sent: the Authorization value, or the presigned query. */
+static int finish(const struct ig_sigv4_request *req, const struct ig_sigv4_params *p,
+                  const struct signing *st, struct ig_sigv4_result *out)
+{
+	struct ig_buf b = IG_BUF_INIT(OUT_MAX);
+	int r;
 
 	if (p->presign) {
 		/* The query as given, then the signing parameters in the order
 		 * AWS's own signers emit them; the token rides along even when
 		 * it was left out of the signature. */
-		if (qlen > 0) {
-			sb_add(&b, req->query, qlen);
-			sb_addc(&b, '&');
+		if (st->qlen > 0) {
+			ig_buf_add(&b, req->query, st->qlen);
+			ig_buf_putc(&b, '&');
 		}
-		sb_adds(&b, "X-Amz-Algorithm=" ALGORITHM "&X-Amz-Credential=");
-		sb_adds(&b, cred_enc);
-		sb_adds(&b, "&X-Amz-Date=");
-		sb_adds(&b, out->amz_date);
-		sb_adds(&b, "&X-Amz-SignedHeaders=");
-		sb_adds(&b, signed_enc);
-		sb_adds(&b, "&X-Amz-Expires=");
-		sb_adds(&b, expires);
-		if (token_enc != NULL) {
-			sb_adds(&b, "&X-Amz-Security-Token=");
-			sb_adds(&b, token_enc);
-		}
-		sb_adds(&b, "&X-Amz-Signature=");
-		sb_adds(&b, out->signature);
-		if ((r = sb_take(&b, &out->signed_query)) != 0)
-			goto out;
+		ig_buf_printf(&b,
+		              "X-Amz-Algorithm=" ALGORITHM "&X-Amz-Credential=%s&X-Amz-Date=%s"
+		              "&X-Amz-SignedHeaders=%s&X-Amz-Expires=%s",
+		              st->cred_enc, out->amz_date, st->signed_enc, st->expires);
+		if (st->token_enc != NULL)
+			ig_buf_printf(&b, "&X-Amz-Security-Token=%s", st->token_enc);
+		ig_buf_printf(&b, "&X-Amz-Signature=%s", out->signature);
+		r = ig_buf_take(&b, &out->signed_query);
 	} else {
-		sb_adds(&b, ALGORITHM " Credential=");
-		sb_adds(&b, p->creds->access_key_id);
-		sb_addc(&b, '/');
-		sb_adds(&b, scope);
-		sb_adds(&b, ", SignedHeaders=");
-		sb_add(&b, signed_h.p, signed_h.len);
-		sb_adds(&b, ", Signature=");
-		sb_adds(&b, out->signature);
-		if ((r = sb_take(&b, &out->authorization)) != 0)
-			goto out;
+		ig_buf_printf(&b, ALGORITHM " Credential=%s/%s, SignedHeaders=%s, Signature=%s",
+		              p->creds->access_key_id, st->scope, ig_buf_str(&st->signed_h),
+		              out->signature);
+		r = ig_buf_take(&b, &out->authorization);
 	}
-	out->content_sha256 = strdup(payload_hex);
-	if (out->content_sha256 == NULL)
+	ig_buf_free(&b);
+	if (r == 0 && (out->content_sha256 = strdup(st->payload_hex)) == NULL)
 		r = IG_ERR_NOMEM;
+	return r;
+}
+
+int ig_sigv4_sign(const struct ig_sigv4_request *req, const struct ig_sigv4_params *p,
+                  struct ig_sigv4_result *out)
+{
+	struct signing st;
+	int r;
+
+	if (out == NULL)
+		return IG_ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	memset(&st, 0, sizeof(st));
+	st.uri.max = st.canon_h.max = st.signed_h.max = st.cq.max = OUT_MAX;
+	r = IG_ERR_INVAL;
+	if (req == NULL || p == NULL || (r = check_inputs(req, p, out, &st)) != 0)
+		goto out;
+	/* An empty body hashes "" whatever pointer came with it. */
+	if ((r = sha256_hex(req->body_len != 0 ? (const void *)req->body : "", req->body_len,
+	                    st.payload_hex)) != 0 ||
+	    (r = build_canonical_uri(req->path, p->normalize_path, &st.uri)) != 0 ||
+	    (r = build_headers(req, p, out->amz_date, st.token, st.payload_hex, &st.canon_h,
+	                       &st.signed_h)) != 0)
+		goto out;
+	if (p->presign && (r = presign_params(p, out, &st)) != 0)
+		goto out;
+	if ((r = build_query(req->query, st.qlen, st.nparams, st.extra, st.nextra, &st.cq)) != 0 ||
+	    (r = canonical(req, &st, out)) != 0 ||
+	    (r = compute_signature(p->creds->secret_access_key, st.date8, p->region, p->service,
+	                           out->string_to_sign, out->signature)) != 0)
+		goto out;
+	r = finish(req, p, &st, out);
 out:
-	sb_wipe(&uri);
-	sb_wipe(&canon_h);
-	sb_wipe(&signed_h);
-	sb_wipe(&cq);
-	sb_wipe(&b);
-	ig_free_secret_str(cred_enc);
-	ig_free_secret_str(signed_enc);
-	ig_free_secret_str(token_enc);
+	signing_free(&st);
 	if (r != 0)
 		ig_sigv4_result_free(out);
 	return r;

@@ -400,6 +400,14 @@ int64_t ig_boot_time(void)
 	return t;
 }
 
+int64_t ig_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int ig_random_bytes(void *buf, size_t n)
 {
 	unsigned char *p = buf;
@@ -415,6 +423,24 @@ int ig_random_bytes(void *buf, size_t n)
 		got += (size_t)r;
 	}
 	return 0;
+}
+
+int ig_chars_ok(const char *s, size_t min, size_t max, const char *extra)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	n = strnlen(s, max + 1);
+	if (n < min || n > max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) &&
+		    strchr(extra, c) == NULL)
+			return 0;
+	}
+	return 1;
 }
 
 int ig_name_is_safe(const char *name)

@@ -3,13 +3,12 @@
  * src/aws/creds.c: the IMDS security-credentials JSON (also the cache file
  * format) and, on the same bytes, the shared-credentials INI reader.
  *
- * Build (from the repo root):
- *   mkdir -p build/h-sts-fuzz && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude tests/fuzz/fuzz_imds_json.c src/aws/creds.c src/aws/sts.c src/aws/sigv4.c src/base/util.c src/base/error.c $(pkg-config --cflags --libs libcurl libxml-2.0 libcrypto jansson) -o build/h-sts-fuzz/fuzz_imds_json
+ * Build: tests/fuzz/run.sh, which links every unit (binary: build/fuzz/fuzz_imds_json).
  * Run (grow a scratch copy, not the seed corpus in the repo):
  *   mkdir -p build/h-sts-fuzz/json && cp -r tests/fuzz/corpus/imds_json/. build/h-sts-fuzz/json/
- *   build/h-sts-fuzz/fuzz_imds_json -max_total_time=60 -max_len=20000 -dict=tests/fuzz/fuzz_imds_json.dict build/h-sts-fuzz/json
+ *   build/fuzz/fuzz_imds_json -max_total_time=60 -max_len=20000 -dict=tests/fuzz/fuzz_imds_json.dict build/h-sts-fuzz/json
  * Replay the seeds and regression cases only:
- *   build/h-sts-fuzz/fuzz_imds_json -runs=0 tests/fuzz/corpus/imds_json
+ *   build/fuzz/fuzz_imds_json -runs=0 tests/fuzz/corpus/imds_json
  *
  * Contracts checked (a broken one aborts): only the documented errors; on
  * failure the credentials are empty and nothing is allocated; on success
@@ -30,10 +29,10 @@ static void check(int ok)
 static void check_creds(int r, const struct ig_aws_creds *c, int token_required)
 {
 	if (r == 0) {
-		check(ig_sts_access_key_id_ok(c->access_key_id));
-		check(ig_sts_secret_chars_ok(c->secret_access_key, 128));
+		check(ig_aws_creds_key_id_ok(c->access_key_id));
+		check(ig_aws_creds_secret_ok(c->secret_access_key, 128));
 		check(!token_required || c->session_token != NULL);
-		check(c->session_token == NULL || ig_sts_secret_chars_ok(c->session_token, 8192));
+		check(c->session_token == NULL || ig_aws_creds_secret_ok(c->session_token, 8192));
 	} else {
 		check(c->session_token == NULL && c->access_key_id[0] == '\0' &&
 		      c->secret_access_key[0] == '\0' && c->expiration == 0);

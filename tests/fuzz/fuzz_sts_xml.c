@@ -2,13 +2,12 @@
  * fuzz_sts_xml.c - libFuzzer target for the STS response parsers in
  * src/aws/sts.c (AssumeRoleResponse, ErrorResponse, GetCallerIdentityResponse).
  *
- * Build (from the repo root):
- *   mkdir -p build/h-sts-fuzz && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude tests/fuzz/fuzz_sts_xml.c src/aws/sts.c src/aws/sigv4.c src/base/util.c src/base/error.c $(pkg-config --cflags --libs libcurl libxml-2.0 libcrypto jansson) -o build/h-sts-fuzz/fuzz_sts_xml
+ * Build: tests/fuzz/run.sh, which links every unit (binary: build/fuzz/fuzz_sts_xml).
  * Run (grow a scratch copy, not the seed corpus in the repo):
  *   mkdir -p build/h-sts-fuzz/xml && cp -r tests/fuzz/corpus/sts_xml/. build/h-sts-fuzz/xml/
- *   build/h-sts-fuzz/fuzz_sts_xml -max_total_time=60 -max_len=70000 -dict=tests/fuzz/fuzz_sts_xml.dict build/h-sts-fuzz/xml
+ *   build/fuzz/fuzz_sts_xml -max_total_time=60 -max_len=70000 -dict=tests/fuzz/fuzz_sts_xml.dict build/h-sts-fuzz/xml
  * Replay the seeds and regression cases only:
- *   build/h-sts-fuzz/fuzz_sts_xml -runs=0 tests/fuzz/corpus/sts_xml
+ *   build/fuzz/fuzz_sts_xml -runs=0 tests/fuzz/corpus/sts_xml
  *
  * Every input goes through all three parsers.  Contracts checked (a broken
  * one aborts, which libFuzzer reports as a crash): only the documented
@@ -52,10 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r = ig_sts_parse_assume_role(xml, size, NOW, &res);
 	check(r == 0 || r == IG_ERR_PARSE || r == IG_ERR_NOMEM);
 	if (r == 0) {
-		check(ig_sts_access_key_id_ok(res.creds.access_key_id));
-		check(ig_sts_secret_chars_ok(res.creds.secret_access_key, 128));
+		check(ig_aws_creds_key_id_ok(res.creds.access_key_id));
+		check(ig_aws_creds_secret_ok(res.creds.secret_access_key, 128));
 		check(res.creds.session_token != NULL &&
-		      ig_sts_secret_chars_ok(res.creds.session_token, 8192));
+		      ig_aws_creds_secret_ok(res.creds.session_token, 8192));
 		check(res.creds.expiration > NOW);
 		check(res.assumed_role_arn != NULL &&
 		      strncmp(res.assumed_role_arn, "arn:", 4) == 0 &&

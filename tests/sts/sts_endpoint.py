@@ -675,7 +675,14 @@ class Handler(BaseHTTPRequestHandler):
                              duration_seconds=int(d) if d and d.isdigit() else d,
                              tags={k: v for k, v in parse_tags(p, [])})
 
+            # Every fault this request meets is taken now, on arrival: a
+            # request still asleep in an earlier "slow" fault must not take
+            # a fault set afterwards for another request.
             slow = ep.faults.take("slow", action)
+            drop = ep.faults.take("drop", action)
+            f5 = ep.faults.take("fail5xx", action)
+            throttled = ep.faults.take("throttle", action)
+            mal = ep.faults.take("malformed", action)
             if slow:
                 ms = slow.get("ms", 1000)
                 entry.update(fault="slow", slow_ms=ms)
@@ -683,7 +690,7 @@ class Handler(BaseHTTPRequestHandler):
                     slow_mid = ms
                 else:
                     time.sleep(ms / 1000.0)
-            if ep.faults.take("drop", action):
+            if drop:
                 entry.update(fault="drop", status=0, result="dropped",
                              elapsed_ms=int((time.monotonic() - t0) * 1000))
                 ep.log.write(entry)
@@ -697,7 +704,6 @@ class Handler(BaseHTTPRequestHandler):
                 kind, rec = ep.authenticate(self, params_all, body, entry)
             except StsError as e:
                 auth_err = e
-            f5 = ep.faults.take("fail5xx", action)
             if f5:
                 st = f5.get("status", 500)
                 fault = "fail5xx"
@@ -705,7 +711,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise StsError(503, "ServiceUnavailable", "Service is unavailable")
                 raise StsError(st if 500 <= st <= 599 else 500, "InternalFailure",
                                "An internal error occurred")
-            if ep.faults.take("throttle", action):
+            if throttled:
                 fault = "throttle"
                 raise StsError(400, "Throttling", "Rate exceeded")
             if auth_err:
@@ -738,7 +744,6 @@ class Handler(BaseHTTPRequestHandler):
             if fault:
                 entry["fault"] = fault
         out = xml.encode()
-        mal = ep.faults.take("malformed", action)
         if mal:
             entry["fault"] = "malformed"
             entry["malformed_mode"] = mal.get("mode", "truncated")

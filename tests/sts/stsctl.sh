@@ -13,11 +13,15 @@
 #                              with random secrets when missing)
 #       --bind ADDR            127.0.0.1 (default) or ::1
 #       --no-imds              start only the STS endpoint
+#       --store                also the DynamoDB store's servers: dynalite (from
+#                              $IG_TEST_NODE_DIR, tests/deps.sh installs it), the
+#                              DynamoDB proxy in front of it (ddb_proxy.py: HTTPS,
+#                              SigV4, faults) and the KMS endpoint (kms_endpoint.py)
 #       --sts-faults JSON      initial STS faults (same JSON as the control path)
 #       --imds-faults JSON     initial IMDS faults
 #       --lifetime S           servers exit by themselves after S seconds
 #                              (default $STS_LIFETIME or 1800)
-#   stsctl.sh stop DIR [sts|imds]   stop (SIGTERM, then SIGKILL after 5 s) by pid file
+#   stsctl.sh stop DIR [sts|imds|store]   stop (SIGTERM, then SIGKILL after 5 s) by pid file
 #
 # The IMDS emulator is locked down like the real service on a bastion
 # (packaging/nftables/iamgate-imds.nft): started by root, it gets an
@@ -25,8 +29,11 @@
 # network namespace) that lets only uid 0 connect to its port, since the
 # gate issues nothing while a user can reach its IMDS endpoint.  stop
 # removes the table.
-#   stsctl.sh ctl DIR sts|imds [JSON]   GET the control state, or POST faults
+#   stsctl.sh ctl DIR sts|imds|ddb|kms [JSON]   GET the control state, or POST faults
 #   stsctl.sh env DIR                   print DIR/env
+#   stsctl.sh table DIR NAME            (--store) create table NAME from the
+#                                       example config/dynamodb/table.json with
+#                                       the AWS CLI, signed as "bastion"
 #
 # Typical test:
 #   eval "$(tests/sts/stsctl.sh start "$T")"    # STS_URL, STS_CA, IMDS_URL, ...
@@ -38,10 +45,14 @@
 # DIR/env exports: STS_DIR STS_PORT STS_URL STS_CA STS_STATE STS_LOG
 # STS_AWS_CONFIG STS_AWS_CREDENTIALS (profiles named after the state's
 # credentials: bastion, instance, outsider) and, with IMDS, IMDS_PORT IMDS_URL
-# IMDS_LOG.  Logs: DIR/sts.jsonl, DIR/imds.jsonl; stderr: DIR/*.stderr.
+# IMDS_LOG; with --store DDB_URL DDB_LOG KMS_URL KMS_LOG KMS_KEY_ARN (the one
+# key's ARN; the key also answers to alias/iamgate-test) and AWS_TEST_REGION.
+# Logs: DIR/sts.jsonl, DIR/imds.jsonl, DIR/ddb.jsonl, DIR/kms.jsonl; stderr:
+# DIR/*.stderr.
 set -eu
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 PY=/usr/bin/python3
+NODE_DIR=${IG_TEST_NODE_DIR:-/opt/iamgate-test/dynalite}
 
 die() {
 	echo "stsctl.sh: $*" >&2
@@ -118,7 +129,7 @@ cmd_start() {
 	local dir=$1
 	shift
 	local http=0 cert=server cadir="" state="" bind=127.0.0.1 imds=1
-	local sfaults="" ifaults="" lifetime=${STS_LIFETIME:-1800}
+	local sfaults="" ifaults="" lifetime=${STS_LIFETIME:-1800} store=0
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--http) http=1 ;;
@@ -127,6 +138,7 @@ cmd_start() {
 		--state) state=$2; shift ;;
 		--bind) bind=$2; shift ;;
 		--no-imds) imds=0 ;;
+		--store) store=1 ;;
 		--sts-faults) sfaults=$2; shift ;;
 		--imds-faults) ifaults=$2; shift ;;
 		--lifetime) lifetime=$2; shift ;;
@@ -168,6 +180,7 @@ cmd_start() {
 		wait_port "$dir" imds imds.py
 		imds_lock "$dir" "$bind" "$(cat "$dir/imds.port")"
 	fi
+	[ $store = 1 ] && start_store "$dir" "$cadir" "$state" "$bind" "$lifetime"
 
 	local sp ip
 	sp=$(cat "$dir/sts.port")
@@ -186,8 +199,40 @@ cmd_start() {
 			echo "export IMDS_URL=$(q "http://$host:$ip")"
 			echo "export IMDS_LOG=$(q "$dir/imds.jsonl")"
 		fi
+		if [ $store = 1 ]; then
+			echo "export DDB_URL=$(q "https://$host:$(cat "$dir/ddb.port")")"
+			echo "export DDB_LOG=$(q "$dir/ddb.jsonl")"
+			echo "export KMS_URL=$(q "https://$host:$(cat "$dir/kms.port")")"
+			echo "export KMS_LOG=$(q "$dir/kms.jsonl")"
+			echo "export KMS_KEY_ARN=$(q "$(cat "$dir/kms.arn")")"
+			echo "export AWS_TEST_REGION=$($PY -c 'import json,sys; print(json.load(open(sys.argv[1])).get("regions", ["us-east-1"])[0])' "$state")"
+		fi
 	} >"$dir/env"
 	cat "$dir/env"
+}
+
+# dynalite on loopback, then the proxy in front of it and the KMS endpoint.
+start_store() { # DIR CADIR STATE BIND LIFETIME
+	local dir=$1 cadir=$2 state=$3 bind=$4 lifetime=$5
+	[ -f "$NODE_DIR/node_modules/dynalite/index.js" ] ||
+		die "dynalite is not installed in $NODE_DIR (run tests/deps.sh as root)"
+	rm -f "$dir/dynalite.port" "$dir/ddb.port" "$dir/kms.port" "$dir/kms.arn"
+	node "$HERE/dynalite/start.js" "$NODE_DIR/node_modules" "$bind" "$dir/dynalite.port" \
+		"$lifetime" </dev/null >>"$dir/dynalite.stderr" 2>&1 &
+	echo $! >"$dir/dynalite.pid"
+	$PY "$HERE/kms_endpoint.py" --state "$state" --cert "$cadir/server.pem" \
+		--key "$cadir/server.key" --bind "$bind" --port 0 --port-file "$dir/kms.port" \
+		--key-arn-file "$dir/kms.arn" --log "$dir/kms.jsonl" --lifetime "$lifetime" \
+		</dev/null >>"$dir/kms.stderr" 2>&1 &
+	echo $! >"$dir/kms.pid"
+	wait_port "$dir" dynalite start.js
+	$PY "$HERE/ddb_proxy.py" --state "$state" --cert "$cadir/server.pem" \
+		--key "$cadir/server.key" --upstream-port "$(cat "$dir/dynalite.port")" \
+		--bind "$bind" --port 0 --port-file "$dir/ddb.port" --log "$dir/ddb.jsonl" \
+		--lifetime "$lifetime" </dev/null >>"$dir/ddb.stderr" 2>&1 &
+	echo $! >"$dir/ddb.pid"
+	wait_port "$dir" kms kms_endpoint.py
+	wait_port "$dir" ddb ddb_proxy.py
 }
 
 cmd_ctl() {
@@ -200,26 +245,51 @@ cmd_ctl() {
 		case $which in
 		sts) exec $PY "$HERE/stsutil.py" ctl "$STS_URL/_control" "$@" --ca "$STS_CA" ;;
 		imds) exec $PY "$HERE/stsutil.py" ctl "$IMDS_URL/_control" "$@" ;;
-		*) die "ctl: sts or imds, not $which" ;;
+		ddb) exec $PY "$HERE/stsutil.py" ctl "$DDB_URL/_control" "$@" --ca "$STS_CA" ;;
+		kms) exec $PY "$HERE/stsutil.py" ctl "$KMS_URL/_control" "$@" --ca "$STS_CA" ;;
+		*) die "ctl: sts, imds, ddb or kms, not $which" ;;
 		esac
 	)
 }
 
-[ $# -ge 2 ] || die "usage: stsctl.sh start|stop|ctl|env DIR ... (see the top of $0)"
+# The example table definition, renamed, created through the proxy.
+cmd_table() {
+	local dir=$1 name=$2
+	[ -s "$dir/env" ] || die "table: $dir/env missing (not started?)"
+	(
+		# shellcheck disable=SC1091
+		. "$dir/env"
+		[ -n "${DDB_URL:-}" ] || die "table: started without --store"
+		jq --arg n "$name" '.TableName = $n' "$HERE/../../config/dynamodb/table.json" \
+			>"$dir/table-$name.json"
+		AWS_CONFIG_FILE=$STS_AWS_CONFIG AWS_SHARED_CREDENTIALS_FILE=$STS_AWS_CREDENTIALS \
+			AWS_CA_BUNDLE=$STS_CA AWS_EC2_METADATA_DISABLED=true \
+			aws --profile bastion --region "$AWS_TEST_REGION" --endpoint-url "$DDB_URL" \
+			dynamodb create-table --cli-input-json "file://$dir/table-$name.json" \
+			--output text --query TableDescription.TableName
+	)
+}
+
+[ $# -ge 2 ] || die "usage: stsctl.sh start|stop|ctl|env|table DIR ... (see the top of $0)"
 op=$1
 dir=$2
 shift 2
 case $op in
 start) cmd_start "$dir" "$@" ;;
 stop)
-	case ${1:-both} in
-	sts | both) stop_one "$dir" sts sts_endpoint.py ;;&
-	imds | both)
+	case ${1:-all} in
+	sts | all) stop_one "$dir" sts sts_endpoint.py ;;&
+	imds | all)
 		stop_one "$dir" imds imds.py
 		imds_unlock "$dir"
+		;;&
+	store | all)
+		stop_one "$dir" ddb ddb_proxy.py
+		stop_one "$dir" kms kms_endpoint.py
+		stop_one "$dir" dynalite start.js
 		;;
-	sts) ;;
-	*) die "stop: sts, imds or nothing" ;;
+	sts | imds) ;;
+	*) die "stop: sts, imds, store or nothing (all)" ;;
 	esac
 	;;
 ctl)
@@ -227,5 +297,9 @@ ctl)
 	cmd_ctl "$dir" "$@"
 	;;
 env) cat "$dir/env" ;;
+table)
+	[ $# -eq 1 ] || die "usage: stsctl.sh table DIR NAME"
+	cmd_table "$dir" "$1"
+	;;
 *) die "unknown command $op" ;;
 esac

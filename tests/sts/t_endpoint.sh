@@ -1,7 +1,8 @@
 #!/bin/bash
-# tests/sts/t_endpoint.sh - self-tests of the STS test endpoint and the IMDS
-# emulator, driven by the real AWS CLI (/usr/bin/aws), curl and a botocore
-# signer.  TAP output (tests/lib.sh).
+# tests/sts/t_endpoint.sh - self-tests of the STS test endpoint, the IMDS
+# emulator and the DynamoDB store's servers (dynalite behind its proxy, KMS),
+# driven by the real AWS CLI (/usr/bin/aws), curl and a botocore signer.  TAP
+# output (tests/lib.sh).
 set -u
 . "$(cd "$(dirname "$0")/.." && pwd)/lib.sh"
 HERE=$ROOT/tests/sts
@@ -444,6 +445,64 @@ done
 t_check "no secret, session token or IMDS token in any log ($(echo $secrets_seen | wc -w) checked)" \
 	[ -z "$leak" ]
 t_check "no traceback in the servers' stderr" bash -c "! grep -q Traceback '$T'/*.stderr"
+
+# --- the DynamoDB store's servers (--store), driven by the AWS CLI ------------------------
+S=$T/alt-store
+if sout=$("$CTL" start "$S" --no-imds --ca-dir "$T/ca" --state "$STS_STATE" --store 2>&1); then
+	DDB_URL=$(sed -n 's/^export DDB_URL=//p' <<<"$sout")
+	KMS_URL=$(sed -n 's/^export KMS_URL=//p' <<<"$sout")
+	KMS_KEY_ARN=$(sed -n 's/^export KMS_KEY_ARN=//p' <<<"$sout")
+	t_check "stsctl start --store: dynalite, its proxy and KMS listening" \
+		[ -n "$DDB_URL" -a -n "$KMS_URL" -a -n "$KMS_KEY_ARN" ]
+else
+	t_fail "stsctl start --store" "$sout"
+fi
+awsc() { # PROFILE SERVICE-URL ARGS...: the AWS CLI against a store server
+	local p=$1 u=$2
+	shift 2
+	AWS_CONFIG_FILE=$STS_AWS_CONFIG AWS_SHARED_CREDENTIALS_FILE=$STS_AWS_CREDENTIALS \
+		AWS_CA_BUNDLE=$STS_CA AWS_EC2_METADATA_DISABLED=true HOME=$T/home \
+		aws --profile "$p" --region us-east-1 --endpoint-url "$u" --output json "$@" 2>&1
+}
+t_check "table from config/dynamodb/table.json created through the proxy" \
+	[ "$("$CTL" table "$S" iamgate-selftest 2>&1)" = iamgate-selftest ]
+awsc bastion "$DDB_URL" dynamodb put-item --table-name iamgate-selftest \
+	--item '{"user":{"S":"alice"},"ver":{"N":"1"}}' >/dev/null
+t_check "the CLI's signed PutItem and GetItem pass the proxy's SigV4 check" bash -c \
+	"[ \"\$(jq -r .Item.ver.N <<<'$(awsc bastion "$DDB_URL" dynamodb get-item --table-name iamgate-selftest --key '{"user":{"S":"alice"}}' --consistent-read)')\" = 1 ]"
+code=$(curl -s -o "$T/unsigned.out" -w '%{http_code}' --cacert "$STS_CA" -X POST \
+	-H 'X-Amz-Target: DynamoDB_20120810.ListTables' \
+	-H 'Content-Type: application/x-amz-json-1.0' -d '{}' "$DDB_URL/")
+t_check "an unsigned request is refused (400 MissingAuthenticationTokenException)" \
+	bash -c "[ $code = 400 ] && grep -q MissingAuthenticationToken '$T/unsigned.out'"
+t_check "DynamoDB refuses the outsider (AccessDeniedException)" bash -c \
+	"grep -q AccessDeniedException <<<'$(awsc outsider "$DDB_URL" dynamodb list-tables)'"
+dk=$(awsc bastion "$KMS_URL" kms generate-data-key --key-id alias/iamgate-test \
+	--key-spec AES_256 --encryption-context iamgate-user=alice)
+t_check "KMS GenerateDataKey (CLI, alias, encryption context): a 32-byte key" \
+	[ "$(jq -r .Plaintext <<<"$dk" | base64 -d | wc -c)" = 32 ]
+jq -r .CiphertextBlob <<<"$dk" | base64 -d >"$T/edk.bin"
+t_check "KMS Decrypt under the same context gives the same key" [ "$(awsc bastion "$KMS_URL" \
+	kms decrypt --ciphertext-blob "fileb://$T/edk.bin" --encryption-context iamgate-user=alice \
+	| jq -r .Plaintext)" = "$(jq -r .Plaintext <<<"$dk")" ]
+t_check "KMS Decrypt under another user's context: InvalidCiphertextException" bash -c \
+	"grep -q InvalidCiphertextException <<<'$(awsc bastion "$KMS_URL" kms decrypt \
+	--ciphertext-blob "fileb://$T/edk.bin" --encryption-context iamgate-user=mallory)'"
+t_check "KMS without the required context key: AccessDeniedException" bash -c \
+	"grep -q AccessDeniedException <<<'$(awsc bastion "$KMS_URL" kms generate-data-key \
+	--key-id "$KMS_KEY_ARN" --key-spec AES_256)'"
+t_check "the proxy counts its requests per operation" bash -c \
+	"[ \"\$('$CTL' ctl '$S' ddb | jq -r .stats.ops.GetItem)\" = 1 ]"
+t_check "store servers: logs are JSONL, no key material, no traceback" $PY -c 'import json,sys
+key = sys.argv[1]
+for f in sys.argv[2:]:
+    for l in open(f):
+        json.loads(l)
+        assert key not in l
+' "$(jq -r .Plaintext <<<"$dk")" "$S/ddb.jsonl" "$S/kms.jsonl"
+"$CTL" stop "$S" store
+t_check "stsctl stop DIR store: dynalite, proxy and KMS gone" \
+	[ ! -e "$S/ddb.pid" -a ! -e "$S/kms.pid" -a ! -e "$S/dynalite.pid" ]
 
 "$CTL" stop "$T"
 t_check "stsctl stop: both servers gone" [ ! -e "$T/sts.pid" -a ! -e "$T/imds.pid" ]

@@ -1,7 +1,9 @@
 /*
- * sts_endpoint_fixture.h - start/stop/steer the STS test endpoint and the
- * IMDS emulator (tests/sts/stsctl.sh) from a cmocka test.  Included by
- * test_sts.c and test_creds.c only; everything is static.
+ * sts_endpoint_fixture.h - start/stop/steer the STS test endpoint, the
+ * IMDS emulator and (with "--store") dynalite behind its proxy and the KMS
+ * endpoint (tests/sts/stsctl.sh) from a cmocka test.  Included by the AWS
+ * units' tests (test_sts.c, test_creds.c, test_ddb.c, test_kms.c); everything
+ * is static.
  *
  * The script is run with fork/execv (no shell string), its stdout thrown
  * away; it writes DIR/env, which is read back here.  Servers get a bounded
@@ -20,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "iamgate/creds.h"
 #include "iamgate/util.h"
 
 #define EP_SCRIPT IG_SOURCE_DIR "/tests/sts/stsctl.sh"
@@ -32,6 +35,10 @@ struct ep {
 	char aws_credentials[700];
 	char imds_url[128];
 	char imds_log[700];
+	char ddb_url[128];
+	char kms_url[128];
+	char kms_key_arn[256];
+	char region[64];
 	int up;
 };
 
@@ -115,6 +122,14 @@ static int ep_read_env(struct ep *e)
 			ep_copy(e->imds_url, sizeof(e->imds_url), v);
 		else if (strcmp(line + 7, "IMDS_LOG") == 0)
 			ep_copy(e->imds_log, sizeof(e->imds_log), v);
+		else if (strcmp(line + 7, "DDB_URL") == 0)
+			ep_copy(e->ddb_url, sizeof(e->ddb_url), v);
+		else if (strcmp(line + 7, "KMS_URL") == 0)
+			ep_copy(e->kms_url, sizeof(e->kms_url), v);
+		else if (strcmp(line + 7, "KMS_KEY_ARN") == 0)
+			ep_copy(e->kms_key_arn, sizeof(e->kms_key_arn), v);
+		else if (strcmp(line + 7, "AWS_TEST_REGION") == 0)
+			ep_copy(e->region, sizeof(e->region), v);
 	}
 	fclose(f);
 	return e->sts_url[0] && e->sts_ca[0] && e->aws_credentials[0] ? 0 : -1;
@@ -146,7 +161,7 @@ static int ep_start(struct ep *e, const char *dir, const char *const *opts)
 	return 0;
 }
 
-/* POST faults (JSON) to "sts" or "imds". */
+/* POST faults (JSON) to "sts", "imds", "ddb" or "kms". */
 static int ep_ctl(const struct ep *e, const char *which, const char *json)
 {
 	char *argv[] = {(char *)"/bin/bash", (char *)EP_SCRIPT, (char *)"ctl", (char *)e->dir,
@@ -190,6 +205,45 @@ static void ep_stop(struct ep *e)
 	if (strstr(e->dir, "/build/") != NULL)
 		(void)ep_run(rm, NULL);
 	e->up = 0;
+}
+
+/* The keys of the state's credential `profile` (bastion, instance,
+ * outsider), read as the helper reads a credentials file. */
+__attribute__((unused)) static int ep_profile(const struct ep *e, const char *profile,
+                                              struct ig_aws_creds *c)
+{
+	struct ig_creds_config cc = {0};
+	struct ig_creds_info info;
+
+	cc.source = IG_CREDS_SRC_FILE;
+	cc.file = e->aws_credentials;
+	cc.profile = profile;
+	return ig_creds_load(&cc, c, &info);
+}
+
+/* Start the servers (opts as for ep_start) in a fresh scratch directory
+ * build/t-TAG-PID (its path into scratch); the servers are part of the
+ * tree, so their absence is a failure, never a skip.  (Not every test
+ * that includes this header uses every helper: hence "unused".) */
+__attribute__((unused)) static int ep_start_scratch(struct ep *e, char *scratch, size_t cap,
+                                                    const char *tag, const char *const *opts)
+{
+	char dir[600];
+
+	if (!ep_available() ||
+	    ig_bfmt(scratch, cap, "%s/build/t-%s-%d", IG_SOURCE_DIR, tag, (int)getpid()) != 0 ||
+	    mkdir(scratch, 0700) != 0 || ig_bfmt(dir, sizeof(dir), "%s/ep", scratch) != 0)
+		return -1;
+	return ep_start(e, dir, opts);
+}
+
+/* Stop the servers and remove the scratch directory. */
+__attribute__((unused)) static int ep_stop_scratch(struct ep *e, const char *scratch)
+{
+	char *rm[] = {(char *)"/bin/rm", (char *)"-rf", (char *)"--", (char *)scratch, NULL};
+
+	ep_stop(e);
+	return ep_run(rm, NULL) == 0 ? 0 : -1;
 }
 
 #endif

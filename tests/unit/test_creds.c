@@ -641,7 +641,7 @@ static void it_imds_flow(void **state)
 	ig_aws_creds_clear(&c);
 
 	/* Within the expiry margin: refused. */
-	now = exp - IG_STS_BASE_EXPIRY_MARGIN;
+	now = exp - IG_AWS_CREDS_EXPIRY_MARGIN;
 	assert_int_equal(ig_creds_load(&cfg, &c, &info), IG_ERR_INVAL);
 	assert_string_equal(info.reason, "base_credentials_expired");
 	assert_null(c.session_token);

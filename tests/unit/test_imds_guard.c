@@ -29,7 +29,7 @@
 #include <cmocka.h>
 
 #include "iamgate/imds_guard.h"
-#include "iamgate/sts.h"
+#include "iamgate/http.h"
 #include "iamgate/util.h"
 
 static char dir[4096];
@@ -65,7 +65,7 @@ static void targets_are(const char *ep, size_t n, const char *t0, const char *t1
 	if (n == 2)
 		assert_string_equal(t[1].text, t1);
 	/* Never wider than the parser the IMDS client uses (src/aws). */
-	assert_int_equal(ig_sts_base_url(ep, "http", base, sizeof(base), host, sizeof(host)), 0);
+	assert_int_equal(ig_http_base_url(ep, "http", base, sizeof(base), host, sizeof(host)), 0);
 }
 
 static void test_targets(void **st)

@@ -1,9 +1,10 @@
 /*
- * test_sts.c - the STS client: input validation, the form body, time
- * parsing, the XML response/error parsers (including malformed, truncated,
- * huge, entity-bomb and external-entity inputs), the transport's refusals
- * and failure reasons on loopback sockets, and, when the STS test endpoint
- * (tests/sts/) is present, integration runs against it.
+ * test_sts.c - the STS client: input validation, the form body, the XML
+ * response/error parsers (including malformed, truncated, huge, entity-bomb
+ * and external-entity inputs), the transport's refusals and failure reasons
+ * on loopback sockets, and, when the STS test endpoint (tests/sts/) is
+ * present, integration runs against it.  The expiration's time format is
+ * test_timefmt.c's, the endpoint URL check test_http.c's.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,62 +250,6 @@ static void test_duration_and_endpoint(void **state)
 	assert_int_equal(ig_sts_default_endpoint("us-east-1", buf, 10), IG_ERR_RANGE);
 }
 
-static void test_base_url(void **state)
-{
-	static const struct {
-		const char *url, *scheme, *base, *host;
-	} ok[] = {
-	        {"https://sts.us-east-1.amazonaws.com", "https",
-	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
-	        {"https://sts.us-east-1.amazonaws.com/", "https",
-	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
-	        {"https://sts.us-east-1.amazonaws.com:443", "https",
-	         "https://sts.us-east-1.amazonaws.com", "sts.us-east-1.amazonaws.com"},
-	        {"https://127.0.0.1:8443", "https", "https://127.0.0.1:8443", "127.0.0.1:8443"},
-	        {"https://[::1]:8443/", "https", "https://[::1]:8443", "[::1]:8443"},
-	        {"http://169.254.169.254", "http", "http://169.254.169.254", "169.254.169.254"},
-	        {"http://[fd00:ec2::254]", "http", "http://[fd00:ec2::254]", "[fd00:ec2::254]"},
-	};
-	static const struct {
-		const char *url, *scheme;
-	} bad[] = {
-	        {"http://127.0.0.1:8443", "https"},
-	        {"https://127.0.0.1", "http"},
-	        {"https://u:p@127.0.0.1", "https"},
-	        {"https://u@127.0.0.1", "https"},
-	        {"https://127.0.0.1/sts", "https"},
-	        {"https://127.0.0.1/?a=1", "https"},
-	        {"https://127.0.0.1/#x", "https"},
-	        {"https://[fe80::1%25eth0]/", "https"},
-	        {"https://", "https"},
-	        {"127.0.0.1", "https"},
-	        {"file:///etc/passwd", "file"},
-	        {"https://127.0.0.1:99999", "https"},
-	        {"https://127.0.0.1 /", "https"},
-	        {"", "https"},
-	};
-	char base[128], host[128];
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		if (ig_sts_base_url(ok[i].url, ok[i].scheme, base, sizeof(base), host,
-		                    sizeof(host)) != 0)
-			fail_msg("ok case %zu (%s) refused", i, ok[i].url);
-		assert_string_equal(base, ok[i].base);
-		assert_string_equal(host, ok[i].host);
-	}
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (ig_sts_base_url(bad[i].url, bad[i].scheme, base, sizeof(base), host,
-		                    sizeof(host)) != IG_ERR_INVAL)
-			fail_msg("bad case %zu (%s) accepted", i, bad[i].url);
-	}
-	assert_int_equal(ig_sts_base_url(NULL, "https", base, sizeof(base), host, sizeof(host)),
-	                 IG_ERR_INVAL);
-	assert_int_equal(
-	        ig_sts_base_url("https://a-long-host-name.example", "https", base, 10, host, 64),
-	        IG_ERR_INVAL);
-}
-
 static void test_form_body(void **state)
 {
 	struct ig_sts_tag tags[3];
@@ -400,48 +345,6 @@ static void test_form_body_refusals(void **state)
 	r.n_tags = 1;
 	assert_int_equal(ig_sts_assume_role_body(&r, &body), IG_ERR_INVAL);
 	assert_int_equal(ig_sts_assume_role_body(NULL, &body), IG_ERR_INVAL);
-}
-
-static void test_parse_time(void **state)
-{
-	static const struct {
-		const char *s;
-		int ok;
-		int64_t t;
-	} cases[] = {
-	        {"2023-11-14T22:13:20Z", 1, 1700000000},
-	        {"2023-11-14T22:13:20.123Z", 1, 1700000000},
-	        {"2023-11-14T22:13:20.123456789Z", 1, 1700000000},
-	        {"1970-01-01T00:00:00Z", 1, 0},
-	        {"2024-02-29T00:00:00Z", 1, 1709164800},
-	        {"2000-02-29T12:00:00Z", 1, 951825600},
-	        {"2023-02-29T00:00:00Z", 0, 0},
-	        {"1900-02-29T00:00:00Z", 0, 0},
-	        {"2023-11-14T22:13:20", 0, 0},
-	        {"2023-11-14T22:13:20+00:00", 0, 0},
-	        {"2023-11-14 22:13:20Z", 0, 0},
-	        {"2023-13-14T22:13:20Z", 0, 0},
-	        {"2023-00-14T22:13:20Z", 0, 0},
-	        {"2023-11-31T22:13:20Z", 0, 0},
-	        {"2023-11-14T24:00:00Z", 0, 0},
-	        {"2023-11-14T22:60:00Z", 0, 0},
-	        {"2023-11-14T22:13:60Z", 0, 0},
-	        {"2023-11-14T22:13:20.Z", 0, 0},
-	        {"2023-11-14T22:13:20.1234567890Z", 0, 0},
-	        {"2023-11-14T22:13:20Zjunk", 0, 0},
-	        {"1969-12-31T23:59:59Z", 0, 0},
-	        {"+023-11-14T22:13:20Z", 0, 0},
-	        {"", 0, 0},
-	};
-	int64_t t;
-
-	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int r = ig_sts_parse_time(cases[i].s, &t);
-		if ((r == 0) != cases[i].ok || (cases[i].ok && t != cases[i].t))
-			fail_msg("case %zu (%s): r=%d t=%lld", i, cases[i].s, r, (long long)t);
-	}
-	assert_int_equal(ig_sts_parse_time(NULL, &t), IG_ERR_PARSE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -875,7 +778,7 @@ static void test_assume_refusals(void **state)
 
 	/* Expired (or about to expire) base credentials: nothing is sent. */
 	c.session_token = strdup(TOKEN);
-	c.expiration = NOW + IG_STS_BASE_EXPIRY_MARGIN;
+	c.expiration = NOW + IG_AWS_CREDS_EXPIRY_MARGIN;
 	assert_int_equal(ig_sts_assume_roles(&cfg, &c, req, 2, res), IG_ERR_INVAL);
 	assert_string_equal(res[0].reason, "base_credentials_expired");
 	assert_string_equal(res[1].reason, "base_credentials_expired");
@@ -1012,17 +915,6 @@ static struct ep E;
 static struct ig_aws_creds BASE;     /* long-term keys of the bastion user */
 static struct ig_aws_creds INSTANCE; /* temporary, with a session token */
 
-static int load_profile(const char *file, const char *profile, struct ig_aws_creds *c)
-{
-	struct ig_creds_config cc = {0};
-	struct ig_creds_info info;
-
-	cc.source = IG_CREDS_SRC_FILE;
-	cc.file = file;
-	cc.profile = profile;
-	return ig_creds_load(&cc, c, &info);
-}
-
 static int int_setup(void **state)
 {
 	char dir[600];
@@ -1032,8 +924,7 @@ static int int_setup(void **state)
 		return 0;
 	if (ig_bfmt(dir, sizeof(dir), "%s/ep", scratch) != 0 || ep_start(&E, dir, NULL) != 0)
 		return -1;
-	if (load_profile(E.aws_credentials, "bastion", &BASE) != 0 ||
-	    load_profile(E.aws_credentials, "instance", &INSTANCE) != 0 ||
+	if (ep_profile(&E, "bastion", &BASE) != 0 || ep_profile(&E, "instance", &INSTANCE) != 0 ||
 	    INSTANCE.session_token == NULL)
 		return -1;
 	return 0;
@@ -1121,7 +1012,7 @@ static void it_assume_one(void **state)
 	assert_string_equal(res.reason, "ok");
 	assert_int_equal(res.attempts, 1);
 	assert_int_equal(res.http_status, 200);
-	assert_true(ig_sts_access_key_id_ok(res.creds.access_key_id));
+	assert_true(ig_aws_creds_key_id_ok(res.creds.access_key_id));
 	assert_non_null(res.creds.session_token);
 	assert_string_equal(res.assumed_role_arn,
 	                    "arn:aws:sts::123456789012:assumed-role/iamgate-readonly/alice");
@@ -1530,10 +1421,8 @@ int main(void)
 	        cmocka_unit_test(test_name_valid),
 	        cmocka_unit_test(test_tag_valid),
 	        cmocka_unit_test(test_duration_and_endpoint),
-	        cmocka_unit_test(test_base_url),
 	        cmocka_unit_test(test_form_body),
 	        cmocka_unit_test(test_form_body_refusals),
-	        cmocka_unit_test(test_parse_time),
 	        cmocka_unit_test(test_xml_success),
 	        cmocka_unit_test(test_xml_namespaces),
 	        cmocka_unit_test(test_xml_malformed),

@@ -314,6 +314,26 @@ static void test_no_sync_failure_leaves_nothing(void **st)
 	}
 }
 
+/* ig_chars_ok: lengths at both bounds, the extra set, NUL and high bytes. */
+static void test_chars_ok(void **state)
+{
+	(void)state;
+	assert_true(ig_chars_ok("Ab09", 4, 4, ""));
+	assert_false(ig_chars_ok("Ab09", 5, 8, ""));
+	assert_false(ig_chars_ok("Ab09x", 1, 4, ""));
+	assert_true(ig_chars_ok("", 0, 4, ""));
+	assert_false(ig_chars_ok("", 1, 4, ""));
+	assert_false(ig_chars_ok(NULL, 0, 4, ""));
+	assert_true(ig_chars_ok("a-b.c", 1, 8, "-."));
+	assert_false(ig_chars_ok("a-b.c", 1, 8, "-"));
+	assert_false(ig_chars_ok("a b", 1, 8, "-"));
+	assert_true(ig_chars_ok("a b", 1, 8, " "));
+	assert_false(ig_chars_ok("caf\xc3\xa9", 1, 8, "-"));
+	assert_false(ig_chars_ok("a\nb", 1, 8, "-"));
+	/* Only max + 1 bytes are looked at: no terminator needed past that. */
+	assert_false(ig_chars_ok("abcdefgh", 1, 3, ""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +345,7 @@ int main(void)
 	        cmocka_unit_test(test_no_sync_is_atomic_without_fsync),
 	        cmocka_unit_test(test_unknown_flag_refused),
 	        cmocka_unit_test(test_no_sync_failure_leaves_nothing),
+	        cmocka_unit_test(test_chars_ok),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
